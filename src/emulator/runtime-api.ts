@@ -1,0 +1,951 @@
+// The local FunctionGraph platform: a node:http server that speaks the custom-runtime API (SPEC §1.1)
+// to a real fnpool `bootstrap`, hands out queued invocations over long polls, records exactly one
+// answer per invocation, enforces the platform's size limits and injects faults on demand.
+//
+// Tests, benchmarks and `npm start` all run through it, so it is strict (every stray or repeated
+// answer is refused and counted) and lean on the hot path (header lists prebuilt at invoke(), no
+// promises on the server side, fault checks reduced to a few integer tests).
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+/** The platform's limits (SPEC §1.1): sync request and response 6 MB, async request 256 KB. */
+export const DEFAULT_MAX_SYNC_REQUEST_BYTES = 6 * MiB;
+export const DEFAULT_MAX_ASYNC_REQUEST_BYTES = 256 * KiB;
+export const DEFAULT_MAX_RESPONSE_BYTES = 6 * MiB;
+
+const POLL_PATH = '/v1/runtime/invocation/request';
+const RESPONSE_PREFIX = '/v1/runtime/invocation/response/';
+const ERROR_PREFIX = '/v1/runtime/invocation/error/';
+const FAULTS_PATH = '/_emulator/faults';
+const STATS_PATH = '/_emulator/stats';
+/** A fault plan or other control body is tiny; anything bigger is a mistake. */
+const MAX_CONTROL_BODY_BYTES = 64 * KiB;
+/** Idle keep-alive sockets between a runtime's requests: FC asks for at least 15 min (SPEC §1.3). */
+const KEEP_ALIVE_TIMEOUT_MS = 15 * 60_000;
+
+const ACCEPTED_HEAD: readonly string[] = ['Content-Length', '0'];
+/** Hand-out headers the emulator sets itself; defaultHeaders and invocation headers cannot. */
+const OWNED_HEADERS = new Set(['x-cff-request-id', 'x-cff-invoke-type', 'content-length', 'transfer-encoding']);
+/** A request id travels in a URL path segment and a header: printable ASCII, no URL delimiters. */
+const REQUEST_ID = /^[\x21-\x7e]+$/;
+const URL_DELIMITERS = /[/?#%]/;
+
+export type InvokeType = 'sync' | 'async';
+
+export interface EmulatorOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** 0 (the default) picks an ephemeral port. */
+  port?: number;
+  /** Largest sync event accepted by invoke(); default 6 MiB. */
+  maxSyncRequestBytes?: number;
+  /** Largest async event accepted by invoke(); default 256 KiB. */
+  maxAsyncRequestBytes?: number;
+  /** Largest result or error body a runtime may post; default 6 MiB. */
+  maxResponseBytes?: number;
+  /** Headers sent with every handed-out invocation (e.g. the X-CFF-* credentials). */
+  defaultHeaders?: Record<string, string>;
+}
+
+export interface InvokeOptions {
+  /** Default: a fresh UUID. Must not repeat an id the emulator already knows. */
+  requestId?: string;
+  /** Default 'sync'. Chooses the request size limit and the X-CFF-Invoke-Type header. */
+  invokeType?: InvokeType;
+  /** Extra headers for this invocation only; they override defaultHeaders. */
+  headers?: Record<string, string>;
+  /** Reject with code INVOKE_TIMEOUT when no answer came in this many ms (for tests). */
+  timeoutMs?: number;
+}
+
+/** The wire error body of SPEC §4. */
+export interface InvokeError {
+  errorType: string;
+  errorMessage: string;
+  stackTrace: string[];
+}
+
+export interface InvokeResult {
+  requestId: string;
+  /** true when the runtime posted to /response, false when it posted to /error. */
+  ok: boolean;
+  /** What the emulator answered the runtime's POST with (202 for an accepted answer). */
+  status: number;
+  /** The posted body, as received. */
+  body: Buffer;
+  /** The posted Content-Type, when the runtime sent one. */
+  contentType?: string;
+  /** The parsed error body, when the runtime posted to /error. */
+  error?: InvokeError;
+  /** performance.now() timestamps, in ms. */
+  queuedAt: number;
+  handedOutAt: number;
+  answeredAt: number;
+}
+
+/**
+ * Faults to inject. Counted faults apply to the next N matching requests, then stop; delays apply
+ * until cleared. injectFaults() sets only the fields it is given and keeps the others.
+ */
+export interface FaultPlan {
+  /** The next `count` polls answer `status` (e.g. 500, 503) and hand out nothing. */
+  pollStatus?: { status: number; count: number };
+  /** The next N polls: the socket is destroyed without an answer. */
+  pollReset?: number;
+  /** Every handed-out invocation waits this long before it is written. */
+  pollDelayMs?: number;
+  /** The next `count` result/error posts answer `status` and are not recorded. */
+  postStatus?: { status: number; count: number };
+  /** The next N result/error posts: the socket is destroyed before the answer is recorded. */
+  postReset?: number;
+  /** The next N accepted answers: recorded, then the socket is destroyed (a retry gets 409). */
+  postResetAfterRecord?: number;
+  /** Every result/error post waits this long (after its body arrived) before it is handled. */
+  postDelayMs?: number;
+}
+
+export interface EmulatorStats {
+  /** Invocations accepted by invoke(), ever. */
+  queued: number;
+  /** Invocations written to a poll, ever (a hand-out taken back by a requeue is not counted). */
+  handedOut: number;
+  /** Invocations whose one answer was accepted, ever. */
+  answered: number;
+  /** Posts for an id already answered (refused with 409). */
+  duplicates: number;
+  /** Posts refused for another reason: unknown id (404), malformed error body (400), too large (413). */
+  rejectedPosts: number;
+  /** Handed out and not answered yet. */
+  inFlight: number;
+  /** In the queue now, waiting for a poll. */
+  waiting: number;
+  /** Long polls held open now, waiting for an invocation. */
+  polls: number;
+  /** Hand-outs taken back and put at the front of the queue because the poll's socket failed. */
+  requeued: number;
+}
+
+export type EmulatorErrorCode =
+  | 'REQUEST_TOO_LARGE'
+  | 'INVOKE_TIMEOUT'
+  | 'EMULATOR_CLOSED'
+  | 'DUPLICATE_REQUEST_ID'
+  | 'INVALID_INVOCATION'
+  | 'EADDRINUSE';
+
+/** Every error the emulator rejects with; match on `code`. */
+export class EmulatorError extends Error {
+  readonly code: EmulatorErrorCode;
+
+  constructor(code: EmulatorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmulatorError';
+    this.code = code;
+  }
+}
+
+export interface EmulatorEvents {
+  /** An invocation was written to a poll. */
+  handout: [requestId: string];
+  /** An answer was accepted. */
+  answer: [result: InvokeResult];
+}
+
+type InvocationState = 'queued' | 'assigned' | 'handedOut' | 'answered' | 'cancelled';
+
+interface Invocation {
+  readonly requestId: string;
+  readonly event: Buffer;
+  /** Flat [name, value, ...] list for writeHead, built once at invoke(). */
+  readonly head: string[];
+  readonly queuedAt: number;
+  handedOutAt: number;
+  state: InvocationState;
+  /** Cleared once the invoke() promise is settled (answered, timed out or closed). */
+  resolve: ((result: InvokeResult) => void) | undefined;
+  reject: ((error: Error) => void) | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The socket of the current hand-out, to tell a failed hand-out from a later one. */
+  socket: Socket | undefined;
+}
+
+/** The last hand-out written on a socket, until the runtime sends its next request on it. */
+const kHandout = Symbol('fnpool.emulator.handout');
+type TrackedSocket = Socket & { [kHandout]?: Invocation | undefined };
+
+/** parked → assigned (taken; may wait for a poll delay) → written, or gone when its socket closed. */
+type PollState = 'parked' | 'assigned' | 'written' | 'gone';
+
+/** One GET /request held by the emulator. */
+interface Poll {
+  readonly res: ServerResponse;
+  state: PollState;
+  inv: Invocation | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ActiveFaults {
+  pollStatus: number;
+  pollStatusCount: number;
+  pollReset: number;
+  pollDelayMs: number;
+  postStatus: number;
+  postStatusCount: number;
+  postReset: number;
+  postResetAfterRecord: number;
+  postDelayMs: number;
+}
+
+const NO_FAULTS: Readonly<ActiveFaults> = Object.freeze({
+  pollStatus: 0,
+  pollStatusCount: 0,
+  pollReset: 0,
+  pollDelayMs: 0,
+  postStatus: 0,
+  postStatusCount: 0,
+  postReset: 0,
+  postResetAfterRecord: 0,
+  postDelayMs: 0,
+});
+
+/** A FIFO with O(1) push, shift and unshift (an array shifted from the front is O(n)). */
+class Deque<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  clear(): T[] {
+    const rest = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
+
+export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
+  static async start(opts: EmulatorOptions = {}): Promise<FunctionGraphEmulator> {
+    const emulator = new FunctionGraphEmulator(opts);
+    await emulator.listen(opts.host ?? '127.0.0.1', opts.port ?? 0);
+    return emulator;
+  }
+
+  readonly limits: Readonly<{ maxSyncRequestBytes: number; maxAsyncRequestBytes: number; maxResponseBytes: number }>;
+
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
+  /** Content-Type and defaultHeaders, flat, shared by every hand-out. */
+  private readonly baseHead: readonly string[];
+  /** Invocations queued, being handed out, or handed out and unanswered, by request id. */
+  private readonly invocations = new Map<string, Invocation>();
+  /** Ids whose answer was accepted: a later post for one of them is a duplicate (409). */
+  private readonly answeredIds = new Set<string>();
+  /** Invocations waiting for a poll. Entries cancelled by a timeout stay until shifted (skipped). */
+  private readonly queue = new Deque<Invocation>();
+  /** Polls waiting for an invocation. Entries whose socket closed stay until shifted (skipped). */
+  private readonly polls = new Deque<Poll>();
+  /** Delay timers of poll and post faults, cleared by close(). */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private faults: ActiveFaults = { ...NO_FAULTS };
+  private host = '127.0.0.1';
+  private boundPort = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  private count = {
+    queued: 0,
+    handedOut: 0,
+    answered: 0,
+    duplicates: 0,
+    rejectedPosts: 0,
+    inFlight: 0,
+    waiting: 0,
+    polls: 0,
+    requeued: 0,
+  };
+
+  private constructor(opts: EmulatorOptions) {
+    super();
+    this.limits = Object.freeze({
+      maxSyncRequestBytes: positiveLimit('maxSyncRequestBytes', opts.maxSyncRequestBytes, DEFAULT_MAX_SYNC_REQUEST_BYTES),
+      maxAsyncRequestBytes: positiveLimit('maxAsyncRequestBytes', opts.maxAsyncRequestBytes, DEFAULT_MAX_ASYNC_REQUEST_BYTES),
+      maxResponseBytes: positiveLimit('maxResponseBytes', opts.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES),
+    });
+    this.baseHead = mergeHeaders(['Content-Type', 'application/json'], opts.defaultHeaders ?? {});
+    this.server = http.createServer({ keepAlive: true }, this.onRequest);
+    // A long poll may be held for minutes (SPEC §1.1): nothing on the server may cut it.
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 0;
+    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    this.server.setTimeout(0);
+    this.server.on('connection', (socket: TrackedSocket) => {
+      this.sockets.add(socket);
+      socket.once('close', (hadError: boolean) => this.onSocketClose(socket, hadError));
+    });
+  }
+
+  /** host:port, ready for RUNTIME_API_ADDR. */
+  get address(): string {
+    const host = this.host === '0.0.0.0' || this.host === '' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
+    return host.includes(':') ? `[${host}]:${this.boundPort}` : `${host}:${this.boundPort}`;
+  }
+
+  /** The port actually listened on (the ephemeral one when started with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /**
+   * Queues one invocation and resolves with the runtime's answer. Refused at once, as the platform
+   * would refuse it, when the event is over the request limit for its invoke type.
+   */
+  invoke(event: Buffer | string | object, opts: InvokeOptions = {}): Promise<InvokeResult> {
+    if (this.closed) return Promise.reject(new EmulatorError('EMULATOR_CLOSED', 'the FunctionGraph emulator is closed'));
+    const invokeType = opts.invokeType ?? 'sync';
+    if (invokeType !== 'sync' && invokeType !== 'async') {
+      return Promise.reject(new EmulatorError('INVALID_INVOCATION', `invokeType must be 'sync' or 'async', got ${JSON.stringify(invokeType)}`));
+    }
+    let body: Buffer;
+    try {
+      body = toBytes(event);
+    } catch (err) {
+      return Promise.reject(new EmulatorError('INVALID_INVOCATION', `the event cannot be JSON-encoded: ${String(err)}`, { cause: err }));
+    }
+    const limit = invokeType === 'async' ? this.limits.maxAsyncRequestBytes : this.limits.maxSyncRequestBytes;
+    if (body.length > limit) {
+      return Promise.reject(new EmulatorError('REQUEST_TOO_LARGE',
+        `the ${invokeType} request is ${body.length} bytes, over the platform's limit of ${limit} bytes`));
+    }
+    const requestId = opts.requestId ?? randomUUID();
+    if (!REQUEST_ID.test(requestId) || URL_DELIMITERS.test(requestId)) {
+      return Promise.reject(new EmulatorError('INVALID_INVOCATION',
+        `request id ${JSON.stringify(requestId)} must be printable ASCII without spaces, '/', '?', '#' or '%'`));
+    }
+    if (this.invocations.has(requestId) || this.answeredIds.has(requestId)) {
+      return Promise.reject(new EmulatorError('DUPLICATE_REQUEST_ID', `request id ${requestId} was already used`));
+    }
+    const timeoutMs = opts.timeoutMs;
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      return Promise.reject(new EmulatorError('INVALID_INVOCATION', `timeoutMs must be a number ≥ 0, got ${String(timeoutMs)}`));
+    }
+
+    let head: string[];
+    try {
+      head = this.handoutHead(requestId, invokeType, body.length, opts.headers);
+    } catch (err) {
+      return Promise.reject(new EmulatorError('INVALID_INVOCATION', `bad invocation header: ${(err as Error).message}`, { cause: err }));
+    }
+
+    return new Promise<InvokeResult>((resolve, reject) => {
+      const inv: Invocation = {
+        requestId,
+        event: body,
+        head,
+        queuedAt: performance.now(),
+        handedOutAt: 0,
+        state: 'queued',
+        resolve,
+        reject,
+        timer: undefined,
+        socket: undefined,
+      };
+      if (timeoutMs !== undefined) inv.timer = setTimeout(() => this.onInvokeTimeout(inv, timeoutMs), timeoutMs);
+      this.invocations.set(requestId, inv);
+      this.count.queued++;
+      this.enqueue(inv);
+    });
+  }
+
+  stats(): EmulatorStats {
+    return { ...this.count };
+  }
+
+  /** How many answers were accepted for this id: 1 once answered (later posts are duplicates), else 0. */
+  answers(requestId: string): number {
+    return this.answeredIds.has(requestId) ? 1 : 0;
+  }
+
+  injectFaults(plan: FaultPlan): void {
+    const p = validateFaultPlan(plan);
+    const f = this.faults;
+    if (p.pollStatus) {
+      f.pollStatus = p.pollStatus.status;
+      f.pollStatusCount = p.pollStatus.count;
+    }
+    if (p.pollReset !== undefined) f.pollReset = p.pollReset;
+    if (p.pollDelayMs !== undefined) f.pollDelayMs = p.pollDelayMs;
+    if (p.postStatus) {
+      f.postStatus = p.postStatus.status;
+      f.postStatusCount = p.postStatus.count;
+    }
+    if (p.postReset !== undefined) f.postReset = p.postReset;
+    if (p.postResetAfterRecord !== undefined) f.postResetAfterRecord = p.postResetAfterRecord;
+    if (p.postDelayMs !== undefined) f.postDelayMs = p.postDelayMs;
+  }
+
+  clearFaults(): void {
+    this.faults = { ...NO_FAULTS };
+  }
+
+  /**
+   * Stops the server, destroys every socket (long polls included) and rejects every pending
+   * invoke() with code EMULATOR_CLOSED. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.clearFaults();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.polls.clear();
+    this.queue.clear();
+    for (const inv of this.invocations.values()) {
+      settleReject(inv, new EmulatorError('EMULATOR_CLOSED',
+        `the FunctionGraph emulator closed before request ${inv.requestId} was answered`));
+    }
+    this.invocations.clear();
+    // waiting and inFlight keep their values: what close() left unanswered stays visible.
+    this.count.polls = 0;
+    this.closing = new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+      this.sockets.clear();
+    });
+    return this.closing;
+  }
+
+  // --- listening -------------------------------------------------------------------------------
+
+  private listen(host: string, port: number): Promise<void> {
+    return listenOn(this.server, host, port, 'FunctionGraph emulator').then((actualPort) => {
+      this.host = host;
+      this.boundPort = actualPort;
+    });
+  }
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // Without pipelining, a new request on a socket proves the runtime read the last hand-out.
+    const socket = req.socket as TrackedSocket;
+    if (socket[kHandout] !== undefined) socket[kHandout] = undefined;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method;
+    if (path === POLL_PATH) {
+      if (method === 'GET') return this.onPoll(req, res);
+    } else if (path.startsWith(RESPONSE_PREFIX)) {
+      if (method === 'POST') return this.onPost(req, res, true, path.slice(RESPONSE_PREFIX.length));
+    } else if (path.startsWith(ERROR_PREFIX)) {
+      if (method === 'POST') return this.onPost(req, res, false, path.slice(ERROR_PREFIX.length));
+    } else if (path === FAULTS_PATH) {
+      if (method === 'POST') return this.onPostFaults(req, res);
+      if (method === 'DELETE') {
+        this.clearFaults();
+        return replyEmpty(req, res, 204);
+      }
+    } else if (path === STATS_PATH) {
+      if (method === 'GET') return replyJson(req, res, 200, this.stats());
+    }
+    replyJson(req, res, 404, { errorCode: 'NotFound', errorMessage: `no route for ${method ?? '?'} ${path}` });
+  };
+
+  // --- hand-out --------------------------------------------------------------------------------
+
+  private onPoll(req: IncomingMessage, res: ServerResponse): void {
+    const f = this.faults;
+    if (f.pollReset > 0) {
+      f.pollReset--;
+      req.socket.destroy();
+      return;
+    }
+    if (f.pollStatusCount > 0) {
+      f.pollStatusCount--;
+      replyJson(req, res, f.pollStatus, { errorCode: 'InjectedFault', errorMessage: `injected fault: status ${f.pollStatus}` });
+      return;
+    }
+    const poll: Poll = { res, state: 'parked', inv: undefined, timer: undefined };
+    res.once('close', () => this.onPollClose(poll));
+    const inv = this.count.waiting > 0 ? this.takeInvocation() : undefined;
+    if (inv) {
+      this.assign(poll, inv);
+    } else {
+      this.polls.push(poll);
+      this.count.polls++;
+    }
+  }
+
+  private enqueue(inv: Invocation): void {
+    const poll = this.count.polls > 0 ? this.takePoll() : undefined;
+    if (poll) {
+      this.assign(poll, inv);
+    } else {
+      this.queue.push(inv);
+      this.count.waiting++;
+    }
+  }
+
+  /** Puts a hand-out that never reached the runtime back at the front, so FIFO order holds. */
+  private requeueFront(inv: Invocation): void {
+    if (this.closed) return;
+    this.count.requeued++;
+    if (inv.resolve === undefined) {
+      // The caller already gave up on it (invoke timeout): nobody is waiting for an answer.
+      inv.state = 'cancelled';
+      this.invocations.delete(inv.requestId);
+      return;
+    }
+    const poll = this.count.polls > 0 ? this.takePoll() : undefined;
+    if (poll) {
+      this.assign(poll, inv);
+    } else {
+      inv.state = 'queued';
+      this.queue.unshift(inv);
+      this.count.waiting++;
+    }
+  }
+
+  private takeInvocation(): Invocation | undefined {
+    for (let inv = this.queue.shift(); inv !== undefined; inv = this.queue.shift()) {
+      if (inv.state === 'queued') {
+        this.count.waiting--;
+        return inv;
+      }
+    }
+    return undefined;
+  }
+
+  private takePoll(): Poll | undefined {
+    for (let poll = this.polls.shift(); poll !== undefined; poll = this.polls.shift()) {
+      if (poll.state === 'parked') {
+        this.count.polls--;
+        return poll;
+      }
+    }
+    return undefined;
+  }
+
+  private assign(poll: Poll, inv: Invocation): void {
+    poll.state = 'assigned';
+    poll.inv = inv;
+    inv.state = 'assigned';
+    const delay = this.faults.pollDelayMs;
+    if (delay > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.write(poll);
+      }, delay);
+      poll.timer = timer;
+      this.timers.add(timer);
+    } else {
+      this.write(poll);
+    }
+  }
+
+  private write(poll: Poll): void {
+    poll.timer = undefined;
+    const inv = poll.inv;
+    if (this.closed || poll.state !== 'assigned' || inv === undefined) return;
+    const res = poll.res;
+    if (inv.state !== 'assigned') {
+      // Cancelled by its invoke timeout during a poll delay: serve the poll with the next one.
+      poll.inv = undefined;
+      poll.state = 'parked';
+      const next = this.count.waiting > 0 ? this.takeInvocation() : undefined;
+      if (next) this.assign(poll, next);
+      else {
+        this.polls.push(poll);
+        this.count.polls++;
+      }
+      return;
+    }
+    const socket = res.socket as TrackedSocket | null;
+    if (res.destroyed || socket === null || socket.destroyed) {
+      // The close event is on its way; do not write an invocation into a dead socket.
+      poll.state = 'gone';
+      poll.inv = undefined;
+      this.requeueFront(inv);
+      return;
+    }
+    poll.state = 'written';
+    inv.state = 'handedOut';
+    inv.socket = socket;
+    socket[kHandout] = inv;
+    inv.handedOutAt = performance.now();
+    this.count.handedOut++;
+    this.count.inFlight++;
+    res.writeHead(200, inv.head);
+    res.end(inv.event);
+    this.emit('handout', inv.requestId);
+  }
+
+  private onPollClose(poll: Poll): void {
+    const state = poll.state;
+    // A written hand-out is judged when its socket closes (onSocketClose), not here: Node reports
+    // 'finish' and 'close' on a response even when its socket was reset with the bytes unsent.
+    if (this.closed || state === 'gone' || state === 'written') return;
+    const inv = poll.inv;
+    poll.state = 'gone';
+    poll.inv = undefined;
+    if (state === 'parked') {
+      this.count.polls--;
+    } else if (poll.timer) {
+      clearTimeout(poll.timer);
+      this.timers.delete(poll.timer);
+      poll.timer = undefined;
+    }
+    if (state === 'assigned' && inv && inv.state === 'assigned') this.requeueFront(inv);
+  }
+
+  /**
+   * A socket that closes with an error after a hand-out, before the runtime sent another request
+   * on it, means the runtime never got that hand-out: either the write failed with bytes still
+   * queued here (EPIPE, ECONNRESET), or every byte left but the peer closed with them unread in
+   * its buffer, which Linux answers with a reset. A runtime that read its hand-out and closed the
+   * connection sends a plain FIN, which is no error.
+   */
+  private onSocketClose(socket: TrackedSocket, hadError: boolean): void {
+    this.sockets.delete(socket);
+    const inv = socket[kHandout];
+    if (inv === undefined) return;
+    socket[kHandout] = undefined;
+    if (hadError) this.takeBack(inv, socket);
+  }
+
+  /** Takes back a hand-out that never reached the runtime (idempotent: only once per hand-out). */
+  private takeBack(inv: Invocation, socket: Socket): void {
+    if (this.closed || inv.state !== 'handedOut' || inv.socket !== socket) return;
+    inv.socket = undefined;
+    this.count.handedOut--;
+    this.count.inFlight--;
+    this.requeueFront(inv);
+  }
+
+  private onInvokeTimeout(inv: Invocation, timeoutMs: number): void {
+    inv.timer = undefined;
+    settleReject(inv, new EmulatorError('INVOKE_TIMEOUT', `no answer for request ${inv.requestId} within ${timeoutMs} ms`));
+    if (inv.state === 'queued') {
+      // Not handed out yet: withdraw it, as a caller that gave up would. A handed-out one stays
+      // answerable so the exactly-once accounting still sees its answer.
+      inv.state = 'cancelled';
+      this.count.waiting--;
+      this.invocations.delete(inv.requestId);
+    } else if (inv.state === 'assigned') {
+      inv.state = 'cancelled';
+      this.invocations.delete(inv.requestId);
+    }
+  }
+
+  // --- answers ---------------------------------------------------------------------------------
+
+  private onPost(req: IncomingMessage, res: ServerResponse, ok: boolean, rawId: string): void {
+    readBody(req, this.limits.maxResponseBytes, (body) => {
+      const delay = this.faults.postDelayMs;
+      if (delay > 0) {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.handlePost(req, res, ok, rawId, body);
+        }, delay);
+        this.timers.add(timer);
+      } else {
+        this.handlePost(req, res, ok, rawId, body);
+      }
+    });
+  }
+
+  private handlePost(req: IncomingMessage, res: ServerResponse, ok: boolean, rawId: string, body: Buffer | null): void {
+    if (this.closed) return;
+    const f = this.faults;
+    if (f.postReset > 0) {
+      f.postReset--;
+      req.socket.destroy();
+      return;
+    }
+    if (f.postStatusCount > 0) {
+      f.postStatusCount--;
+      replyJson(req, res, f.postStatus, { errorCode: 'InjectedFault', errorMessage: `injected fault: status ${f.postStatus}` });
+      return;
+    }
+
+    const requestId = decodeId(rawId);
+    if (body === null) {
+      this.count.rejectedPosts++;
+      replyJson(req, res, 413, { errorCode: 'ResponseTooLarge',
+        errorMessage: `the body is over the platform's limit of ${this.limits.maxResponseBytes} bytes` });
+      return;
+    }
+    const inv = requestId === undefined ? undefined : this.invocations.get(requestId);
+    if (inv === undefined || inv.state !== 'handedOut') {
+      if (requestId !== undefined && this.answeredIds.has(requestId)) {
+        this.count.duplicates++;
+        replyJson(req, res, 409, { errorCode: 'AlreadyAnswered', errorMessage: `request ${requestId} was already answered` });
+      } else {
+        this.count.rejectedPosts++;
+        replyJson(req, res, 404, { errorCode: 'UnknownRequest', errorMessage: `request ${rawId} is not in flight` });
+      }
+      return;
+    }
+    let error: InvokeError | undefined;
+    if (!ok) {
+      error = parseErrorBody(body);
+      if (error === undefined) {
+        this.count.rejectedPosts++;
+        replyJson(req, res, 400, { errorCode: 'InvalidErrorBody',
+          errorMessage: 'the error body must be JSON with string errorType, string errorMessage and an array of strings stackTrace' });
+        return;
+      }
+    }
+
+    // Accepted: record first, then answer the runtime.
+    this.invocations.delete(inv.requestId);
+    this.answeredIds.add(inv.requestId);
+    inv.state = 'answered';
+    inv.socket = undefined;
+    this.count.answered++;
+    this.count.inFlight--;
+    if (inv.timer) clearTimeout(inv.timer);
+    inv.timer = undefined;
+    const result: InvokeResult = {
+      requestId: inv.requestId,
+      ok,
+      status: 202,
+      body,
+      queuedAt: inv.queuedAt,
+      handedOutAt: inv.handedOutAt,
+      answeredAt: performance.now(),
+    };
+    const contentType = req.headers['content-type'];
+    if (contentType !== undefined) result.contentType = contentType;
+    if (error !== undefined) result.error = error;
+
+    if (f.postResetAfterRecord > 0) {
+      f.postResetAfterRecord--;
+      req.socket.destroy();
+    } else {
+      res.writeHead(202, ACCEPTED_HEAD as string[]);
+      res.end();
+    }
+    const resolve = inv.resolve;
+    inv.resolve = undefined;
+    inv.reject = undefined;
+    if (resolve) resolve(result);
+    this.emit('answer', result);
+  }
+
+  private onPostFaults(req: IncomingMessage, res: ServerResponse): void {
+    readBody(req, MAX_CONTROL_BODY_BYTES, (body) => {
+      if (body === null) return replyJson(req, res, 413, { errorCode: 'TooLarge', errorMessage: 'fault plan too large' });
+      try {
+        this.injectFaults(JSON.parse(body.toString('utf8')) as FaultPlan);
+      } catch (err) {
+        return replyJson(req, res, 400, { errorCode: 'InvalidFaultPlan', errorMessage: (err as Error).message });
+      }
+      replyEmpty(req, res, 204);
+    });
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  /** The hand-out headers of one invocation: the shared base, its own, then the ones the emulator owns. */
+  private handoutHead(requestId: string, invokeType: InvokeType, length: number, own: Record<string, string> | undefined): string[] {
+    const head = own === undefined || Object.keys(own).length === 0 ? this.baseHead.slice() : mergeHeaders(this.baseHead, own);
+    head.push('X-Cff-Request-Id', requestId, 'X-CFF-Invoke-Type', invokeType, 'Content-Length', String(length));
+    return head;
+  }
+}
+
+/**
+ * Merges headers into a flat [name, value, ...] list. Names are case-insensitive: a later name
+ * replaces an earlier one whatever its case, keeping the later spelling. The names the emulator
+ * sets itself per invocation are dropped. Names and values are checked here, at invoke() or
+ * start(), so that a bad one can never throw later in the middle of a hand-out.
+ */
+function mergeHeaders(base: readonly string[], extra: Record<string, string>): string[] {
+  const merged = new Map<string, [string, string]>();
+  for (let i = 0; i < base.length; i += 2) merged.set(base[i]!.toLowerCase(), [base[i]!, base[i + 1]!]);
+  for (const name of Object.keys(extra)) {
+    const value = String(extra[name]);
+    http.validateHeaderName(name);
+    http.validateHeaderValue(name, value);
+    const key = name.toLowerCase();
+    if (!OWNED_HEADERS.has(key)) merged.set(key, [name, value]);
+  }
+  const head: string[] = [];
+  for (const [name, value] of merged.values()) head.push(name, value);
+  return head;
+}
+
+// --- module helpers (shared with the invoke endpoint) -------------------------------------------
+
+/**
+ * Reads a request body, buffering at most `limit` bytes. Past the limit the rest is drained and
+ * dropped (so the client sees a clean answer on a kept-alive connection) and `done` gets null.
+ * `done` is not called when the request fails midway (its socket is gone anyway).
+ */
+export function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | null) => void): void {
+  const declared = Number(req.headers['content-length']);
+  let over = declared > limit;
+  let size = 0;
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  req.on('data', (chunk: Buffer) => {
+    if (over) return;
+    size += chunk.length;
+    if (size > limit) {
+      over = true;
+      first = undefined;
+      chunks = undefined;
+      return;
+    }
+    if (first === undefined) first = chunk;
+    else (chunks ??= [first]).push(chunk);
+  });
+  req.once('end', () => {
+    if (over) done(null);
+    else done(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
+  });
+}
+
+/** Listens and resolves with the port; a port in use rejects with a message that names it. */
+export function listenOn(server: http.Server, host: string, port: number, what: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') {
+        reject(new EmulatorError('EADDRINUSE', `${what}: port ${port} is already in use on ${host}`, { cause: err }));
+      } else {
+        reject(new Error(`${what}: cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
+      }
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function replyEmpty(req: IncomingMessage, res: ServerResponse, status: 204): void {
+  req.resume();
+  res.writeHead(status);
+  res.end();
+}
+
+function replyJson(req: IncomingMessage, res: ServerResponse, status: number, value: unknown): void {
+  // An unread request body would otherwise sit in the socket in front of the next request.
+  req.resume();
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, ['Content-Type', 'application/json', 'Content-Length', String(body.length)]);
+  res.end(body);
+}
+
+function settleReject(inv: Invocation, error: EmulatorError): void {
+  if (inv.timer) clearTimeout(inv.timer);
+  inv.timer = undefined;
+  const reject = inv.reject;
+  inv.resolve = undefined;
+  inv.reject = undefined;
+  if (reject) reject(error);
+}
+
+function toBytes(event: Buffer | string | object): Buffer {
+  if (Buffer.isBuffer(event)) return event;
+  if (typeof event === 'string') return Buffer.from(event, 'utf8');
+  if (event instanceof Uint8Array) return Buffer.from(event.buffer, event.byteOffset, event.byteLength);
+  return Buffer.from(JSON.stringify(event) ?? 'null', 'utf8');
+}
+
+function decodeId(raw: string): string | undefined {
+  if (raw === '' || raw.includes('/')) return undefined;
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error body must be the SPEC §4 shape exactly; anything else is the runtime's bug. */
+function parseErrorBody(body: Buffer): InvokeError | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { errorType, errorMessage, stackTrace } = value as Record<string, unknown>;
+  if (typeof errorType !== 'string' || typeof errorMessage !== 'string') return undefined;
+  if (!Array.isArray(stackTrace) || !stackTrace.every((line) => typeof line === 'string')) return undefined;
+  return { errorType, errorMessage, stackTrace: stackTrace as string[] };
+}
+
+function positiveLimit(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be an integer ≥ 0, got ${String(value)}`);
+  return value;
+}
+
+/** Checks a fault plan (it may come from JSON over HTTP); the message names the bad field. */
+function validateFaultPlan(plan: unknown): FaultPlan {
+  if (typeof plan !== 'object' || plan === null || Array.isArray(plan)) throw new TypeError('a fault plan must be a JSON object');
+  const p = plan as Record<string, unknown>;
+  const known = new Set(['pollStatus', 'pollReset', 'pollDelayMs', 'postStatus', 'postReset', 'postResetAfterRecord', 'postDelayMs']);
+  for (const key of Object.keys(p)) if (!known.has(key)) throw new TypeError(`unknown fault ${JSON.stringify(key)}`);
+  const count = (name: string): void => {
+    const v = p[name];
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
+      throw new TypeError(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+    }
+  };
+  const status = (name: string): void => {
+    const v = p[name];
+    if (v === undefined) return;
+    const s = v as { status?: unknown; count?: unknown };
+    if (typeof v !== 'object' || v === null || !Number.isInteger(s.status) || (s.status as number) < 100 ||
+      (s.status as number) > 599 || !Number.isSafeInteger(s.count) || (s.count as number) < 0) {
+      throw new TypeError(`${name} must be {status: 100..599, count: integer ≥ 0}, got ${JSON.stringify(v)}`);
+    }
+  };
+  status('pollStatus');
+  status('postStatus');
+  count('pollReset');
+  count('pollDelayMs');
+  count('postReset');
+  count('postResetAfterRecord');
+  count('postDelayMs');
+  return p as FaultPlan;
+}
