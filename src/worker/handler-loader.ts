@@ -1,0 +1,198 @@
+// Finds, imports and returns the user's function named by a handler spec (SPEC §2), in the
+// calling thread, and turns every way that can fail into a Runtime.* error that names the problem.
+// Importing goes through the thread's module cache, so a module's top level runs once per thread.
+
+import { statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ErrorType, RuntimeError } from '../errors.js';
+import type { RuntimeErrorType } from '../errors.js';
+import { parseHandlerName } from './handler-name.js';
+import { enableTypeScript } from './typescript.js';
+import { typeScriptExtension } from './typescript-hooks.js';
+
+/** A user's handler or initializer; its signature is the invoker's business. */
+export type UserFunction = (...args: unknown[]) => unknown;
+
+/** Tried in this order; the first existing file wins. */
+export const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'] as const;
+
+/**
+ * Loads `spec` (`path/to/module.export`) from under `codeRoot` and returns the function.
+ * Throws RuntimeError: MalformedHandlerName, ImportModuleError, UserCodeSyntaxError or
+ * HandlerNotFound, with the original error as `cause` and the user's stack frames kept.
+ * A TypeScript handler file enables TypeScript in this thread by itself; the worker should still
+ * call enableTypeScript() first so that JavaScript handlers can import TypeScript files.
+ */
+export async function loadFunction(codeRoot: string, spec: string): Promise<UserFunction> {
+  const { modulePath, exportPath } = parseHandlerName(spec);
+  const root = path.resolve(codeRoot);
+  const base = path.resolve(root, modulePath);
+  const inside = path.relative(root, base);
+  if (inside === '' || inside === '..' || inside.startsWith('..' + path.sep) || path.isAbsolute(inside)) {
+    throw new RuntimeError(ErrorType.MalformedHandlerName, `Malformed handler name ${JSON.stringify(spec)}: the module must be inside the code root ${root}`);
+  }
+
+  const file = findModuleFile(root, base, modulePath);
+  if (typeScriptExtension(file) !== undefined) enableTypeScript();
+
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw loadError(error, file);
+  }
+  return findExport(namespace, exportPath, spec);
+}
+
+/** Same function, under the name used for the handler itself. */
+export const loadHandler = loadFunction;
+
+function findModuleFile(root: string, base: string, modulePath: string): string {
+  for (const extension of MODULE_EXTENSIONS) {
+    const candidate = base + extension;
+    if (isFile(candidate)) return candidate;
+  }
+  const rootIsFolder = statOrUndefined(root)?.isDirectory() ?? false;
+  const tried = MODULE_EXTENSIONS.map((extension) => modulePath + extension).join(', ');
+  throw new RuntimeError(
+    ErrorType.ImportModuleError,
+    rootIsFolder
+      ? `Cannot find module '${modulePath}' under ${root} (tried ${tried})`
+      : `Cannot find module '${modulePath}': the code root ${root} is not a folder`,
+  );
+}
+
+/** stat() that treats every failure (ENOENT, ENOTDIR, EACCES…) as "not there". */
+function statOrUndefined(file: string): Stats | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(file: string): boolean {
+  return statOrUndefined(file)?.isFile() ?? false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import failures.
+
+interface ErrorShape {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  stack?: unknown;
+}
+
+function loadError(error: unknown, file: string): RuntimeError {
+  const shape: ErrorShape = typeof error === 'object' && error !== null ? (error as ErrorShape) : {};
+  const name = typeof shape.name === 'string' ? shape.name : undefined;
+  const message = typeof shape.message === 'string' ? shape.message : describe(error);
+  const stack = typeof shape.stack === 'string' ? shape.stack : '';
+
+  if (name === 'SyntaxError' && isCompileError(shape, stack)) {
+    let text = message;
+    if (shape.code !== 'ERR_INVALID_TYPESCRIPT_SYNTAX') { // those already end with (file:line:column)
+      // CommonJS compile errors carry `file:line` on top of their stack. ES module ones do not
+      // (Node keeps the location in a private field and prints it only for uncaught errors), so
+      // all that is known then is where loading started.
+      const where = compileErrorLocation(stack);
+      text = where === undefined ? `${message} (in ${file} or a module it imports)` : `${message} (${where})`;
+    }
+    return wrap(ErrorType.UserCodeSyntaxError, `SyntaxError: ${text}`, error);
+  }
+  if (shape.code === 'ERR_MODULE_NOT_FOUND' || shape.code === 'MODULE_NOT_FOUND') {
+    // A dependency of the module (the module itself was found above); Node's message names both.
+    return wrap(ErrorType.ImportModuleError, message, error);
+  }
+  // Anything the module's top level threw, or Node refused (ERR_REQUIRE_ESM, unknown extension…).
+  return wrap(ErrorType.ImportModuleError, name === undefined ? message : `${name}: ${message}`, error);
+}
+
+/**
+ * A SyntaxError from compiling a module, as opposed to one its top level threw while running
+ * (JSON.parse, new Function, `throw new SyntaxError()`): a compile error's stack starts in Node's
+ * own loader, or has no frames, or comes from our TypeScript stripper.
+ */
+function isCompileError(shape: ErrorShape, stack: string): boolean {
+  if (shape.code === 'ERR_INVALID_TYPESCRIPT_SYNTAX') return true;
+  const frame = stack.split('\n').find((line) => line.trimStart().startsWith('at '));
+  return frame === undefined || /\(node:|at node:/.test(frame);
+}
+
+/** V8 puts `file:line` (ESM: a file: URL) above a compile error's message. */
+function compileErrorLocation(stack: string): string | undefined {
+  const first = stack.split('\n', 1)[0] ?? '';
+  const match = /^(file:\/\/\S+|\/\S*):(\d+)$/.exec(first.trim());
+  if (match === null) return undefined;
+  const [, where, line] = match as unknown as [string, string, string];
+  let file = where;
+  if (where.startsWith('file:')) {
+    try {
+      file = decodeURIComponent(new URL(where).pathname);
+    } catch {
+      // keep the URL
+    }
+  }
+  return `${file}:${line}`;
+}
+
+/** A RuntimeError that keeps the original as `cause` and shows the original's stack frames. */
+function wrap(type: RuntimeErrorType, message: string, cause: unknown): RuntimeError {
+  const error = new RuntimeError(type, message, { cause });
+  const causeStack = typeof cause === 'object' && cause !== null ? (cause as ErrorShape).stack : undefined;
+  if (typeof causeStack === 'string') {
+    const frames = causeStack.split('\n').filter((line) => line.trimStart().startsWith('at '));
+    if (frames.length > 0) error.stack = `${type}: ${message}\n${frames.join('\n')}`;
+  }
+  return error;
+}
+
+/** The string form of a thrown non-Error (`throw 'text'`, `throw { code: 1 }`). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    const json = typeof value === 'object' && value !== null ? JSON.stringify(value) : undefined;
+    return json ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding the export.
+
+function findExport(namespace: Record<string, unknown>, exportPath: string[], spec: string): UserFunction {
+  const [first, ...rest] = exportPath as [string, ...string[]];
+  // An ES module's own export first; then `default`, where import() puts a CommonJS module's
+  // `module.exports` (its named exports appear on the namespace only when cjs-module-lexer can see
+  // them) and where `export default { handler }` lives.
+  let value: unknown = Object.hasOwn(namespace, first) ? namespace[first] : property(namespace.default, first);
+  for (const key of rest) value = property(value, key);
+
+  if (value === undefined) {
+    throw new RuntimeError(ErrorType.HandlerNotFound, `${spec.trim()} is undefined or not exported`);
+  }
+  if (typeof value !== 'function') {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    throw new RuntimeError(ErrorType.HandlerNotFound, `${spec.trim()} is not a function (got ${got})`);
+  }
+  // Returned unbound, as AWS's runtime does: `this` is undefined when the invoker calls it.
+  return value as UserFunction;
+}
+
+/** `container[key]`, except what every object or function inherits (`toString`, `constructor`…). */
+function property(container: unknown, key: string): unknown {
+  if ((typeof container !== 'object' && typeof container !== 'function') || container === null) return undefined;
+  if (!(key in container)) return undefined;
+  const value = (container as Record<string, unknown>)[key];
+  if (!Object.hasOwn(container, key)) {
+    const builtin = (Object.prototype as unknown as Record<string, unknown>)[key] === value ||
+      (Function.prototype as unknown as Record<string, unknown>)[key] === value;
+    if (builtin) return undefined;
+  }
+  return value;
+}
