@@ -1,0 +1,392 @@
+// The executor core shared by every platform: it takes an invocation (raw bytes, a deadline) and
+// a free admission slot, runs it on the Piscina pool, and resolves exactly one Outcome for it —
+// the handler's result, its error, Runtime.Timeout at the deadline, or a Runtime.* error when its
+// worker dies. It owns the deadline timers, the policing of stuck and over-memory threads, and the
+// replacement of workers, so that only the invocation that misbehaves fails.
+//
+// Why not piscina's per-task AbortSignal: a task run with a signal gets a worker to itself, which
+// ends per-thread concurrency, and the signal's clock counts queue time (piscina#869, TRAPS.md).
+// Deadlines run here from the invocation's arrival; a stuck thread is found through the claims
+// array (see claims.ts) and terminated from outside.
+import { BroadcastChannel } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { RuntimeConfig } from '../config/config.js';
+import { ErrorType, runtimeError, type WireError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { CONTROL_CHANNEL, type ControlMessage, type InvocationMeta, type TaskRequest, type TaskResult } from '../protocol.js';
+import type { WorkerData } from '../worker/main.js';
+import { Admission, type Slot } from './admission.js';
+import { healthAwareBalancer } from './balancer.js';
+import { Claims, createClaims } from './claims.js';
+
+/** One invocation as an adapter hands it over. */
+export interface Invocation {
+  requestId: string;
+  /** The raw event bytes. */
+  body: Uint8Array;
+  /** Epoch milliseconds. */
+  deadlineMs: number;
+  /** performance.now() when the invocation arrived: durations are measured from here. */
+  receivedAt: number;
+  meta: InvocationMeta;
+}
+
+export type Outcome = { ok: true; body: string | Uint8Array } | { ok: false; error: WireError };
+
+/** How long a thread may ignore an abort past the deadline before it is terminated. SPEC: ≤ 1 s. */
+export const STUCK_GRACE_MS = 250;
+/** How often thread health is sampled while invocations are in flight. */
+const MONITOR_INTERVAL_MS = 40;
+/** A thread whose event loop was this busy over the last sample gets no new work if another can take it. */
+const BUSY_UTILIZATION = 0.9;
+/** A task not started this long after dispatch, on a busy thread, is moved to a responsive one. */
+const STEAL_AFTER_MS = 40;
+/** How long workers may take to load the handler, on top of the initializer's own timeout. */
+const MODULE_LOAD_BUDGET_MS = 30_000;
+const RSS_SAMPLE_MS = 100;
+
+const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+
+class Job {
+  token = 0;
+  dispatchedAt = 0;
+  answered = false;
+  released = false;
+  deadlineTimer: NodeJS.Timeout | undefined;
+  graceTimer: NodeJS.Timeout | undefined;
+  readonly done: Promise<Outcome>;
+  resolve!: (outcome: Outcome) => void;
+
+  constructor(readonly inv: Invocation, readonly slot: Slot) {
+    this.done = new Promise((resolve) => { this.resolve = resolve; });
+  }
+}
+
+export class Executor {
+  readonly admission: Admission;
+  readonly #config: RuntimeConfig;
+  readonly #log: Logger;
+  readonly #pool: Piscina<TaskRequest, TaskResult>;
+  readonly #claims: Claims;
+  readonly #control = new BroadcastChannel(CONTROL_CHANNEL);
+  readonly #jobs = new Set<Job>();
+  /** Threads that get no new work: being retired (reason) or stopped. */
+  readonly #excluded = new Set<number>();
+  readonly #busy = new Set<number>();
+  /** Why a thread was terminated, for the invocations that die with it. */
+  readonly #stopReasons = new Map<number, string>();
+  readonly #retiring = new Map<number, string>();
+  readonly #elu = new Map<number, ReturnType<typeof performance.eventLoopUtilization>>();
+  #monitor: NodeJS.Timeout | undefined;
+  #initFailure: WireError | undefined;
+  #stopping = false;
+  #drained: (() => void) | undefined;
+  #rss = { at: 0, mb: 0 };
+
+  private constructor(config: RuntimeConfig, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.admission = new Admission(config.concurrency);
+    this.#claims = new Claims(createClaims(config.concurrency), config.concurrency);
+    const heapMB = config.memory.workerHeapMB;
+    this.#pool = new Piscina<TaskRequest, TaskResult>({
+      filename: WORKER_FILE,
+      minThreads: config.threads,
+      maxThreads: config.threads,
+      idleTimeout: Infinity,
+      // Admission bounds the work: piscina must never hold a queue of its own (TRAPS.md).
+      concurrentTasksPerWorker: config.concurrency,
+      maxQueue: config.concurrency,
+      // 'sync' freezes an idle worker: timers and log writes of finished handlers would stall.
+      atomics: 'disabled',
+      loadBalancer: healthAwareBalancer({ excluded: this.#excluded, busy: this.#busy }, config.concurrency),
+      resourceLimits: heapMB === undefined ? undefined : { maxOldGenerationSizeMb: heapMB },
+      workerData: { config: config.worker, claims: this.#claims.buffer, concurrency: config.concurrency } satisfies WorkerData,
+    });
+    // A replacement worker that dies with no task reports only here (TRAPS.md).
+    this.#pool.on('error', (err: Error) => this.#log.error({ err }, 'worker thread failed'));
+    this.#control.unref();
+  }
+
+  /** Starts the pool and resolves once every worker has loaded the handler (or init failed). */
+  static async start(config: RuntimeConfig, log: Logger): Promise<Executor> {
+    const executor = new Executor(config, log);
+    await executor.#awaitInit();
+    return executor;
+  }
+
+  get initFailure(): WireError | undefined {
+    return this.#initFailure;
+  }
+
+  async #awaitInit(): Promise<void> {
+    const { threads, worker } = this.#config;
+    const started = performance.now();
+    // The worker's own timer ends an initializer that awaits forever; one that keeps its thread
+    // busy can only be caught from here, so each thread's initializer is timed from 'loaded' too.
+    await new Promise<void>((resolve) => {
+      let ready = 0;
+      const initializerTimers = new Map<number, NodeJS.Timeout>();
+      const finish = (failure?: WireError) => {
+        if (failure !== undefined && this.#initFailure === undefined) this.#failInit(failure);
+        clearTimeout(loadTimer);
+        for (const timer of initializerTimers.values()) clearTimeout(timer);
+        this.#control.onmessage = () => {};
+        resolve();
+      };
+      const loadTimer = setTimeout(() => finish(runtimeError(ErrorType.ImportModuleError,
+        `loading ${worker.handler} did not finish within ${MODULE_LOAD_BUDGET_MS / 1000} s`)),
+        MODULE_LOAD_BUDGET_MS + (worker.initializer === undefined ? 0 : worker.initializerTimeoutMs));
+      this.#control.onmessage = (event) => {
+        const message = (event as MessageEvent).data as ControlMessage;
+        if (message.type === 'loaded' && worker.initializer !== undefined) {
+          initializerTimers.set(message.threadId, setTimeout(() => finish(runtimeError(ErrorType.InitializerTimeout,
+            `the initializer ${worker.initializer} did not finish within ${worker.initializerTimeoutMs / 1000} s ` +
+            '(RUNTIME_INITIALIZER_TIMEOUT) and kept its thread busy')), worker.initializerTimeoutMs + STUCK_GRACE_MS));
+        } else if (message.type === 'ready') {
+          clearTimeout(initializerTimers.get(message.threadId));
+          if (message.error !== undefined) finish(message.error);
+          else if (++ready === threads) finish();
+        }
+      };
+    });
+    if (this.#initFailure === undefined) {
+      this.#log.info({ threads, concurrency: this.#config.concurrency, initMs: Math.round(performance.now() - started) }, 'workers ready');
+    }
+  }
+
+  /** A failed init is permanent: answer every invocation with it, from here, and free the threads. */
+  #failInit(error: WireError): void {
+    this.#initFailure = error;
+    this.#log.error({ errorType: error.errorType }, `function init failed; every invocation will get this error: ${error.errorMessage}`);
+    void this.#pool.destroy().catch(() => {});
+  }
+
+  /** Runs one invocation in the given admission slot; resolves exactly once, never rejects. */
+  run(inv: Invocation, slot: Slot): Promise<Outcome> {
+    const job = new Job(inv, slot);
+    if (this.#initFailure !== undefined) {
+      this.#answer(job, { ok: false, error: this.#initFailure });
+      slot.release();
+      return job.done;
+    }
+    this.#jobs.add(job);
+    job.deadlineTimer = setTimeout(() => this.#onDeadline(job), Math.max(0, inv.deadlineMs - Date.now()));
+    this.#dispatch(job);
+    this.#startMonitor();
+    return job.done;
+  }
+
+  /** Answers an invocation that never reaches a worker (too large, refused) and logs it alike. */
+  reject(inv: Invocation, slot: Slot, error: WireError): Promise<Outcome> {
+    const job = new Job(inv, slot);
+    this.#answer(job, { ok: false, error });
+    slot.release();
+    return job.done;
+  }
+
+  #dispatch(job: Job): void {
+    const token = this.#claims.arm(job.slot.index);
+    job.token = token;
+    job.dispatchedAt = performance.now();
+    const { inv } = job;
+    const request: TaskRequest = {
+      token, slot: job.slot.index, requestId: inv.requestId, body: inv.body, deadlineMs: inv.deadlineMs, meta: inv.meta,
+    };
+    this.#pool.run(request).then(
+      (result) => this.#onResult(job, result),
+      (error: unknown) => this.#onWorkerLost(job, token, error),
+    );
+  }
+
+  #onResult(job: Job, result: TaskResult): void {
+    // A task taken back before it started: its new dispatch answers for it.
+    if (result.kind === 'skipped') return;
+    if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
+    if (result.kind === 'ok') this.#answer(job, { ok: true, body: result.body }, result);
+    else if (result.kind === 'error') this.#answer(job, { ok: false, error: result.error }, result);
+    this.#release(job);
+  }
+
+  /** Piscina rejected the task: its worker exited, crashed, ran out of memory, or was terminated. */
+  #onWorkerLost(job: Job, token: number, error: unknown): void {
+    if (job.token !== token || job.released) return;
+    const slot = job.slot.index;
+    const threadId = this.#claims.startedOn(slot);
+    if (threadId === undefined && this.#claims.revoke(slot, token)) {
+      // The handler never ran: it is safe to run it on another thread.
+      if (!job.answered && !this.#stopping && this.#initFailure === undefined) this.#dispatch(job);
+      else this.#release(job);
+      return;
+    }
+    this.#answer(job, { ok: false, error: this.#describeLoss(job, threadId, error) });
+    this.#release(job);
+  }
+
+  #describeLoss(job: Job, threadId: number | undefined, error: unknown): WireError {
+    const err = error as { code?: string; message?: string } | undefined;
+    if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      const limit = this.#config.memory.workerHeapMB;
+      return runtimeError(ErrorType.OutOfMemory,
+        `the invocation's worker thread ran out of memory${limit === undefined ? '' : ` (heap limit ${limit} MB of a ${this.#config.memory.budgetMB} MB budget)`}`);
+    }
+    const stopped = threadId === undefined ? undefined : this.#stopReasons.get(threadId);
+    if (stopped !== undefined) return runtimeError(ErrorType.WorkerExited, `the worker thread was stopped: ${stopped}`);
+    if (this.#claims.calledExit(job.slot.index)) {
+      return runtimeError(ErrorType.WorkerExited, `the handler called process.exit() (${err?.message ?? 'worker exited'}); its worker thread was replaced`);
+    }
+    return runtimeError(ErrorType.WorkerExited, `the worker thread running this invocation exited: ${err?.message ?? String(error)}`);
+  }
+
+  #onDeadline(job: Job): void {
+    const seconds = (this.#config.timeoutMs / 1000).toFixed(2);
+    this.#answer(job, { ok: false, error: runtimeError(ErrorType.Timeout, `Task timed out after ${seconds} seconds`) });
+    this.#control.postMessage({ type: 'abort', requestId: job.inv.requestId, reason: 'timeout' } satisfies ControlMessage);
+    job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
+  }
+
+  /** The task ignored its abort: its thread is not turning its event loop. Stop that thread. */
+  #freeStuck(job: Job): void {
+    if (job.released) return;
+    const threadId = this.#claims.startedOn(job.slot.index);
+    if (threadId === undefined) {
+      // Never started: it sits behind something on a blocked thread. Take it back.
+      if (this.#claims.revoke(job.slot.index, job.token)) this.#release(job);
+      else job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
+      return;
+    }
+    this.#stopThread(threadId, `invocation ${job.inv.requestId} kept it busy past its deadline`);
+  }
+
+  #stopThread(threadId: number, reason: string): void {
+    if (this.#stopReasons.has(threadId)) return;
+    this.#stopReasons.set(threadId, reason);
+    this.#excluded.add(threadId);
+    this.#retiring.delete(threadId);
+    this.#log.warn({ threadId }, `stopping worker thread: ${reason}`);
+    const worker = this.#pool.threads.find((w) => w.threadId === threadId);
+    void worker?.terminate();
+    // Forget the thread once its tasks have been failed (piscina rejects them right after exit).
+    setTimeout(() => {
+      this.#stopReasons.delete(threadId);
+      this.#excluded.delete(threadId);
+      this.#elu.delete(threadId);
+    }, 10_000).unref();
+  }
+
+  /** The thread takes no new work and is replaced once the invocations running on it end. */
+  #retire(threadId: number, reason: string): void {
+    if (this.#excluded.has(threadId)) return;
+    this.#excluded.add(threadId);
+    this.#retiring.set(threadId, reason);
+    this.#log.info({ threadId }, `replacing worker thread: ${reason}`);
+    this.#stopRetiredWhenIdle();
+  }
+
+  #stopRetiredWhenIdle(): void {
+    for (const [threadId, reason] of this.#retiring) {
+      let busy = false;
+      for (const job of this.#jobs) {
+        if (this.#claims.startedOn(job.slot.index) === threadId) { busy = true; break; }
+      }
+      if (!busy) this.#stopThread(threadId, reason);
+    }
+  }
+
+  #answer(job: Job, outcome: Outcome, result?: TaskResult): void {
+    if (job.answered) return;
+    job.answered = true;
+    job.resolve(outcome);
+    if (!this.#log.isLevelEnabled('info')) return;
+    const durationMs = performance.now() - job.inv.receivedAt;
+    const stats = result !== undefined && result.kind !== 'skipped' ? result : undefined;
+    this.#log.info({
+      requestId: job.inv.requestId,
+      outcome: outcome.ok ? 'success' : 'error',
+      errorType: outcome.ok ? undefined : outcome.error.errorType,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
+      memoryUsedMB: this.#rssMB(),
+      workerMemoryMB: stats === undefined ? undefined : Math.round(stats.memoryBytes / 1048576),
+      initDurationMs: stats?.initDurationMs === undefined ? undefined : Math.round(stats.initDurationMs * 1000) / 1000,
+    }, 'invocation finished');
+  }
+
+  #rssMB(): number {
+    const now = performance.now();
+    if (now - this.#rss.at > RSS_SAMPLE_MS) this.#rss = { at: now, mb: Math.round(process.memoryUsage.rss() / 1048576) };
+    return this.#rss.mb;
+  }
+
+  #release(job: Job): void {
+    if (job.released) return;
+    job.released = true;
+    clearTimeout(job.deadlineTimer);
+    clearTimeout(job.graceTimer);
+    this.#jobs.delete(job);
+    job.slot.release();
+    if (this.#retiring.size > 0) this.#stopRetiredWhenIdle();
+    if (this.#jobs.size === 0) {
+      this.#stopMonitor();
+      this.#drained?.();
+    }
+  }
+
+  #startMonitor(): void {
+    if (this.#monitor !== undefined) return;
+    this.#monitor = setInterval(() => this.#sampleHealth(), MONITOR_INTERVAL_MS);
+    this.#monitor.unref();
+  }
+
+  #stopMonitor(): void {
+    clearInterval(this.#monitor);
+    this.#monitor = undefined;
+    this.#busy.clear();
+  }
+
+  /** Marks saturated threads busy, and moves tasks that wait behind them to responsive threads. */
+  #sampleHealth(): void {
+    for (const worker of this.#pool.threads) {
+      const previous = this.#elu.get(worker.threadId);
+      const now = worker.performance.eventLoopUtilization();
+      this.#elu.set(worker.threadId, now);
+      if (previous === undefined) continue;
+      const window = worker.performance.eventLoopUtilization(now, previous);
+      if (window.utilization >= BUSY_UTILIZATION) this.#busy.add(worker.threadId);
+      else this.#busy.delete(worker.threadId);
+    }
+    if (this.#busy.size === 0 || this.#busy.size + this.#excluded.size >= this.#pool.threads.length) return;
+    const cutoff = performance.now() - STEAL_AFTER_MS;
+    for (const job of this.#jobs) {
+      if (job.answered || job.dispatchedAt > cutoff || this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
+    }
+  }
+
+  /**
+   * Graceful stop: the caller has stopped admitting work. In-flight invocations may finish within
+   * timeoutMs (their own deadlines still apply); the rest are answered with Runtime.Shutdown and
+   * their handlers' signals aborted. Then the threads are stopped.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    if (this.#jobs.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#drained = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+    if (this.#jobs.size > 0) {
+      this.#control.postMessage({ type: 'abort-all', reason: 'shutdown' } satisfies ControlMessage);
+      for (const job of [...this.#jobs]) {
+        this.#answer(job, { ok: false, error: runtimeError(ErrorType.Shutdown, `the runtime stopped before the invocation finished (FNPOOL_SHUTDOWN_TIMEOUT_MS=${timeoutMs})`) });
+        this.#release(job);
+      }
+    }
+    this.#stopMonitor();
+    this.#control.close();
+    await this.#pool.destroy().catch(() => {});
+  }
+}

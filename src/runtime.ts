@@ -1,0 +1,54 @@
+// `fnpool serve`, what `bootstrap` runs: read the configuration, start the workers (the handler is
+// loaded before the first invocation is fetched), then serve the platform until SIGTERM/SIGINT.
+import { loadConfig, type RuntimeConfig } from './config/config.js';
+import { ConfigError } from './config/env.js';
+import { Executor } from './executor/executor.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { FunctionGraphAdapter } from './platforms/functiongraph/adapter.js';
+
+export const EXIT_CONFIG = 2;
+
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: RuntimeConfig;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`fnpool: ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const log = createLogger(config.worker.log);
+  guardMainThread(log);
+  if (config.platform !== 'functiongraph') {
+    log.fatal(`FNPOOL_PLATFORM=${config.platform} is not supported by this version yet; use functiongraph`);
+    process.exit(EXIT_CONFIG);
+  }
+
+  const executor = await Executor.start(config, log);
+  const adapter = new FunctionGraphAdapter(config, executor, log);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no new invocations; waiting for those in flight');
+    void adapter.stop().then(() => {
+      log.info('stopped');
+      log.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  adapter.start();
+  log.info({
+    platform: config.platform, threads: config.threads, concurrency: config.concurrency,
+    timeoutMs: config.timeoutMs, memoryBudgetMB: config.memory.budgetMB, workerHeapMB: config.memory.workerHeapMB,
+    handler: config.worker.handler, codeRoot: config.worker.codeRoot,
+  }, 'fnpool serving');
+}
+
+/** Nothing a handler does can reach the main thread; a fault of fnpool's own is logged, not fatal. */
+function guardMainThread(log: Logger): void {
+  process.on('uncaughtException', (err) => log.error({ err }, 'internal error (uncaught exception on the main thread)'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'internal error (unhandled rejection on the main thread)'));
+}

@@ -1,0 +1,77 @@
+// Calling user code and converting at its edges: raw event bytes → the event, the handler's
+// promise-or-callback → one settled value, the result → bytes for the wire (SPEC §2).
+import { ErrorType, RuntimeError } from '../errors.js';
+
+type UserFunction = (...args: unknown[]) => unknown;
+
+/**
+ * Calls `fn(...args, callback)`. The first of the callback call and the returned promise's
+ * settlement wins; a function that returns a plain value and declares no callback parameter
+ * completes with that value; one that declares it (arity > args) waits for the callback.
+ */
+export function callUserFunction(fn: UserFunction, args: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const succeed = (value: unknown) => { if (!done) { done = true; resolve(value); } };
+    const fail = (error: unknown) => { if (!done) { done = true; reject(error); } };
+    const callback = (error?: unknown, value?: unknown) => {
+      if (error !== undefined && error !== null) fail(error);
+      else succeed(value);
+    };
+    let returned: unknown;
+    try {
+      returned = fn(...args, callback);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (isThenable(returned)) {
+      returned.then(succeed, (error: unknown) => fail(error ?? new Error(`handler rejected with ${String(error)}`)));
+    } else if (fn.length <= args.length) {
+      succeed(returned);
+    }
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body parsed as JSON; an empty body is `{}`; a body that is not JSON is given as a Buffer. */
+export function parseEvent(body: Uint8Array): unknown {
+  if (body.byteLength === 0) return {};
+  try {
+    return JSON.parse(utf8.decode(body));
+  } catch {
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  }
+}
+
+/** A Buffer/Uint8Array result is sent as raw bytes; anything else as JSON, `undefined` as `null`. */
+export function serializeResult(result: unknown, maxBytes: number): string | Uint8Array {
+  let body: string | Uint8Array;
+  if (result instanceof Uint8Array) {
+    body = result;
+  } else if (result instanceof ArrayBuffer) {
+    body = new Uint8Array(result);
+  } else {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(result === undefined ? null : result);
+    } catch (err) {
+      throw new RuntimeError(ErrorType.SerializationError,
+        `the handler's result cannot be serialized to JSON: ${(err as Error).message}`, { cause: err });
+    }
+    // JSON.stringify gives undefined for a function or a symbol: send null, as for undefined.
+    body = json ?? 'null';
+  }
+  const size = typeof body === 'string' ? (body.length * 3 <= maxBytes ? body.length : Buffer.byteLength(body)) : body.byteLength;
+  if (size > maxBytes) {
+    throw new RuntimeError(ErrorType.ResponseTooLarge,
+      `the handler's result is ${size} bytes, over the limit of ${maxBytes} bytes (RUNTIME_MAX_RESP_BODY_SIZE)`);
+  }
+  return body;
+}

@@ -1,0 +1,230 @@
+// The module each Piscina worker thread runs. At start it loads the user's handler and runs the
+// initializer once (piscina waits for this module's top-level await before it marks the worker
+// ready, so no task starts before init), and reports the outcome on the control channel. Its
+// default export runs one invocation. A failed init is kept and returned for every invocation,
+// so a broken function answers with its init error instead of crash-looping (SPEC §4).
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import type { WorkerConfig } from '../config/config.js';
+import { ErrorType, RuntimeError, toWireError, type WireError } from '../errors.js';
+import { createLogger } from '../logging/logger.js';
+import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
+import { claimTask, markExitCaller } from '../executor/claims.js';
+import { InvocationContext, secretsOf } from './context.js';
+import { loadFunction } from './handler-loader.js';
+import { callUserFunction, parseEvent, serializeResult } from './invoke.js';
+import { enableTypeScript } from './typescript.js';
+import { correlateConsole, invocationStore, type InvocationScope } from './log-correlation.js';
+
+export interface WorkerData {
+  config: WorkerConfig;
+  claims: SharedArrayBuffer;
+  concurrency: number;
+}
+
+/** Module start: init duration counts from here (in a worker, performance.now() counts from process start). */
+const moduleStart = performance.now();
+const { config, claims: claimsBuffer, concurrency } = workerData as WorkerData;
+const claims = new Int32Array(claimsBuffer);
+/** fnpool's own files and piscina's: their frames say nothing to the user about their error. */
+const RUNTIME_FRAMES = [path.dirname(path.dirname(fileURLToPath(import.meta.url))) + path.sep, `${path.sep}node_modules${path.sep}piscina${path.sep}`];
+const log = createLogger(config.log);
+correlateConsole(log);
+
+/** An invocation running on this thread, and how to end it early. */
+interface Running extends InvocationScope {
+  readonly controller: AbortController;
+  /** Ends the task now (deadline, shutdown, stray error); the handler's own promise is abandoned. */
+  interrupt(result: TaskResult): void;
+  readonly slot: number;
+}
+const running = new Map<string, Running>();
+
+/** Set when this thread must be replaced once its current invocations end. */
+let retireReason: string | undefined;
+
+let handler: ((...args: unknown[]) => unknown) | undefined;
+let initError: WireError | undefined;
+let initDurationMs: number | undefined;
+let initReported = false;
+
+installCrashGuards();
+const control = new BroadcastChannel(CONTROL_CHANNEL);
+control.onmessage = (event) => onControl((event as MessageEvent).data as ControlMessage);
+control.unref();
+await init();
+
+async function init(): Promise<void> {
+  try {
+    // On Node 20 TypeScript's loader hooks cost ~35 ms and ~9 MB per worker, which a JavaScript
+    // function should not pay: they are switched on when the handler's folder holds TypeScript
+    // (loadFunction also switches them on for a .ts handler file).
+    if (holdsTypeScript(config.codeRoot, config.handler)) enableTypeScript();
+    handler = await loadFunction(config.codeRoot, config.handler) as typeof handler;
+    control.postMessage({ type: 'loaded', threadId } satisfies ControlMessage);
+    if (config.initializer !== undefined) await runInitializer(config.initializer);
+  } catch (err) {
+    initError = userError(err);
+    log.error({ errorType: initError.errorType }, `init failed: ${initError.errorMessage}`);
+  }
+  initDurationMs = performance.now() - moduleStart;
+  control.postMessage({ type: 'ready', threadId, initDurationMs, error: initError } satisfies ControlMessage);
+}
+
+async function runInitializer(spec: string): Promise<void> {
+  let initializer: (...args: unknown[]) => unknown;
+  try {
+    initializer = await loadFunction(config.codeRoot, spec) as typeof initializer;
+  } catch (err) {
+    if (err instanceof RuntimeError) throw err;
+    throw new RuntimeError(ErrorType.InitializerError, String(err));
+  }
+  const timeoutMs = config.initializerTimeoutMs;
+  const controller = new AbortController();
+  const scope: InvocationScope = { requestId: `init-${threadId}`, secrets: [] };
+  const context = new InvocationContext(scope, Date.now() + timeoutMs, { invokeType: 'sync' }, config.function, controller.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(new RuntimeError(ErrorType.InitializerTimeout, 'initializer timed out'));
+      reject(new RuntimeError(ErrorType.InitializerTimeout, `the initializer ${spec} did not finish within ${timeoutMs / 1000} s (RUNTIME_INITIALIZER_TIMEOUT)`));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([invocationStore.run(scope, () => callUserFunction(initializer, [context])), timeout]);
+  } catch (err) {
+    if (err instanceof RuntimeError) throw err;
+    const wire = toWireError(err);
+    throw new RuntimeError(ErrorType.InitializerError, `the initializer ${spec} failed: ${wire.errorType}: ${wire.errorMessage}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function holdsTypeScript(codeRoot: string, spec: string): boolean {
+  const folders = new Set([codeRoot, path.resolve(codeRoot, path.dirname(spec))]);
+  for (const folder of folders) {
+    try {
+      if (readdirSync(folder).some((name) => /\.[mc]?ts$/.test(name) && !name.endsWith('.d.ts'))) return true;
+    } catch {
+      // a missing folder: loadFunction reports it
+    }
+  }
+  return false;
+}
+
+/** Runs one invocation. Never throws: every outcome is a TaskResult. */
+export default async function runTask(req: TaskRequest): Promise<TaskResult> {
+  if (!claimTask(claims, req.slot, req.token, threadId)) return { kind: 'skipped' };
+  if (initError !== undefined) return finish({ kind: 'error', error: initError, threadId, memoryBytes: 0 });
+  if (Date.now() >= req.deadlineMs) return finish({ kind: 'aborted', threadId, memoryBytes: 0 });
+
+  const controller = new AbortController();
+  let interrupt!: (result: TaskResult) => void;
+  const interrupted = new Promise<TaskResult>((resolve) => { interrupt = resolve; });
+  const scope: Running = { requestId: req.requestId, secrets: secretsOf(req.meta), controller, interrupt, slot: req.slot };
+  running.set(req.requestId, scope);
+  try {
+    const context = new InvocationContext(scope, req.deadlineMs, req.meta, config.function, controller.signal);
+    const completed = invocationStore.run(scope, () => callUserFunction(handler!, [parseEvent(req.body), context]))
+      .then(
+        (value): TaskResult => ({ kind: 'ok', body: serializeResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }),
+        (error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }),
+      )
+      .catch((error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }));
+    return finish(await Promise.race([completed, interrupted]));
+  } finally {
+    running.delete(req.requestId);
+  }
+}
+
+/** Adds what the executor learns from every result: memory, init time, whether to retire. */
+function finish(result: TaskResult): TaskResult {
+  if (result.kind === 'skipped') return result;
+  const heap = v8.getHeapStatistics();
+  result.memoryBytes = heap.used_heap_size + heap.external_memory;
+  if (!initReported) {
+    initReported = true;
+    result.initDurationMs = initDurationMs;
+  }
+  if (retireReason === undefined && config.memoryShareBytes > 0 && result.memoryBytes > config.memoryShareBytes) {
+    retireReason = `worker memory ${mb(result.memoryBytes)} MB (heap ${mb(heap.used_heap_size)} MB, off-heap ` +
+      `${mb(heap.external_memory)} MB) is over its share of ${mb(config.memoryShareBytes)} MB`;
+  }
+  if (retireReason !== undefined) result.retire = retireReason;
+  return result;
+}
+
+/** The wire error for a user's error, with the runtime's own stack frames left out. */
+function userError(error: unknown): WireError {
+  const wire = toWireError(error);
+  const frames = wire.stackTrace;
+  const kept = frames.filter((line, i) => {
+    if (RUNTIME_FRAMES.some((dir) => line.includes(dir)) || line.includes('(node:async_hooks')) return false;
+    // The Promise our callback adapter creates sits right above its runtime frame.
+    return !(line === 'at new Promise (<anonymous>)' && RUNTIME_FRAMES.some((dir) => frames[i + 1]?.includes(dir)));
+  });
+  wire.stackTrace = kept;
+  return wire;
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 104857.6) / 10;
+}
+
+function onControl(message: ControlMessage): void {
+  if (message.type === 'abort') {
+    const scope = running.get(message.requestId);
+    if (scope) abort(scope, message.reason);
+  } else if (message.type === 'abort-all') {
+    for (const scope of running.values()) abort(scope, message.reason);
+  }
+}
+
+function abort(scope: Running, reason: 'timeout' | 'shutdown'): void {
+  const error = reason === 'timeout'
+    ? new RuntimeError(ErrorType.Timeout, 'the invocation reached its deadline')
+    : new RuntimeError(ErrorType.Shutdown, 'the runtime is shutting down');
+  scope.controller.abort(error);
+  scope.interrupt({ kind: 'aborted', threadId, memoryBytes: 0 });
+}
+
+/**
+ * Stray async work of a handler (a timer that throws, a promise nobody awaits) fails the
+ * invocation it belongs to — AsyncLocalStorage tells which — and the thread is replaced once its
+ * other invocations end, since its state can no longer be trusted. process.exit() from a handler
+ * records which invocation called it, so that only that one is blamed.
+ */
+function installCrashGuards(): void {
+  const stray = (type: typeof ErrorType.UncaughtException | typeof ErrorType.UnhandledPromiseRejection) => (error: unknown) => {
+    const wire = userError(error);
+    const scope = invocationStore.getStore();
+    const owner = scope === undefined ? undefined : running.get(scope.requestId);
+    retireReason ??= `${type} in ${scope?.requestId ?? 'code outside any invocation'}`;
+    if (owner !== undefined) {
+      owner.interrupt({
+        kind: 'error',
+        error: { errorType: type, errorMessage: `${wire.errorType}: ${wire.errorMessage}`, stackTrace: wire.stackTrace },
+        threadId, memoryBytes: 0,
+      });
+      return;
+    }
+    log.error({ requestId: scope?.requestId, errorType: type, stackTrace: wire.stackTrace }, `${wire.errorType}: ${wire.errorMessage}`);
+    // Nothing to answer for it here; an idle thread is replaced at once.
+    if (running.size === 0) process.exit(70);
+  };
+  process.on('uncaughtException', stray(ErrorType.UncaughtException));
+  process.on('unhandledRejection', stray(ErrorType.UnhandledPromiseRejection));
+
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    const scope = invocationStore.getStore();
+    const owner = scope === undefined ? undefined : running.get(scope.requestId);
+    if (owner !== undefined) markExitCaller(claims, concurrency, owner.slot);
+    return exit(code as number | undefined);
+  }) as typeof process.exit;
+}

@@ -1,0 +1,130 @@
+// The FunctionGraph wire and its faults (SPEC §1.1, §3): refused connections, resets, 5xx and slow
+// answers are retried with backoff; every invocation received is answered exactly once.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { FunctionGraphEmulator } from '../dist/emulator/index.js';
+import { startRuntime } from './helpers/runtime.mjs';
+
+function assertExactlyOnce(emulator, results) {
+  for (const r of results) assert.equal(emulator.answers(r.requestId), 1, `${r.requestId} answered ${emulator.answers(r.requestId)} times`);
+  const stats = emulator.stats();
+  assert.equal(stats.inFlight, 0);
+}
+
+describe('platform API faults', () => {
+  test('5xx and resets on the poll are retried; nothing is lost', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '2' } });
+    try {
+      rt.emulator.injectFaults({ pollStatus: { status: 503, count: 5 }, pollReset: 5 });
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => rt.invoke({ action: 'echo', i })));
+      for (const r of results) assert.equal(r.ok, true);
+      assertExactlyOnce(rt.emulator, results);
+      assert.equal(rt.child.exitCode, null);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('5xx and resets on result posts are retried; each invocation is recorded once', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '2' } });
+    try {
+      rt.emulator.injectFaults({ postStatus: { status: 500, count: 6 }, postReset: 4 });
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => rt.invoke({ action: 'echo', i })));
+      for (const r of results) assert.equal(r.ok, true);
+      assertExactlyOnce(rt.emulator, results);
+      assert.equal(rt.emulator.stats().duplicates, 0);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('slow answers from the API do not lose or duplicate invocations', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '2' } });
+    try {
+      rt.emulator.injectFaults({ pollDelayMs: 30, postDelayMs: 30 });
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.invoke({ action: 'echo', i })));
+      for (const r of results) assert.equal(r.ok, true);
+      assertExactlyOnce(rt.emulator, results);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('a 4xx on a result post is final: not retried, logged, and the runtime goes on', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '1' } });
+    try {
+      rt.emulator.injectFaults({ postStatus: { status: 400, count: 1 } });
+      const first = rt.invoke({ action: 'echo' }, { requestId: 'refused-1', timeoutMs: 1500 });
+      await assert.rejects(first, (err) => err.code === 'INVOKE_TIMEOUT');
+      await rt.waitForLog((r) => r.requestId === 'refused-1' && r.status === 400 && r.level === 'warn');
+      assert.equal(rt.emulator.answers('refused-1'), 0);
+      assert.equal((await rt.invoke({ action: 'echo' })).ok, true);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('an API that is not there yet: the runtime waits with backoff, without spinning, and serves once it is up', async () => {
+    // Reserve a free port, start the runtime against it while nothing listens, then start the emulator there.
+    const probe = net.createServer();
+    await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = probe.address().port;
+    await new Promise((resolve) => probe.close(resolve));
+    const placeholder = { address: `127.0.0.1:${port}`, close: async () => {} };
+    const rt = await startRuntime({ emulator: placeholder, env: { RUNTIME_CPU: '1' } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const faults = rt.records.filter((r) => /polling for the next invocation failed/.test(r.msg ?? ''));
+      assert.ok(faults.length >= 1, 'the refused connection is logged');
+      // With capped backoff the attempts stay few: at most ~8 per poller per 1.5 s, never thousands.
+      assert.ok(faults.length < 200, `${faults.length} fault records in 1.5 s: spinning`);
+      const emulator = await FunctionGraphEmulator.start({ port });
+      try {
+        const res = await emulator.invoke({ action: 'echo' }, { timeoutMs: 10_000 });
+        assert.equal(res.ok, true);
+      } finally {
+        await rt.stop();
+        await emulator.close();
+      }
+    } finally {
+      if (rt.child.exitCode === null) await rt.stop();
+    }
+  });
+
+  test('a response without X-Cff-Request-Id is skipped, and the next invocation is served', async () => {
+    // A bare API: the first poll gets a 200 with no request id, the next a proper invocation.
+    let polls = 0;
+    const posted = [];
+    const server = http.createServer((req, res) => {
+      if (req.method === 'GET') {
+        polls += 1;
+        if (polls === 1) return res.end('{"action":"echo"}');
+        if (polls === 2) {
+          res.setHeader('X-Cff-Request-Id', 'after-skip');
+          return res.end('{"action":"echo"}');
+        }
+        return; // later polls: hold them open
+      }
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { posted.push({ url: req.url, body }); res.statusCode = 202; res.end(); });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = { address: `127.0.0.1:${server.address().port}`, close: async () => {} };
+    const rt = await startRuntime({ emulator: fake, env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '1' } });
+    try {
+      await rt.waitForLog((r) => /without an X-Cff-Request-Id/.test(r.msg ?? ''));
+      const deadline = Date.now() + 5000;
+      while (posted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(posted.length, 1);
+      assert.equal(posted[0].url, '/v1/runtime/invocation/response/after-skip');
+      assert.deepEqual(JSON.parse(posted[0].body).event, { action: 'echo' });
+    } finally {
+      await rt.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
