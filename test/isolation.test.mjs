@@ -18,10 +18,13 @@ describe('memory', () => {
   after(() => rt.stop());
 
   test('a handler that exhausts its heap fails with Runtime.OutOfMemory; others keep succeeding', async () => {
-    const oom = rt.invoke({ action: 'oom' }, { requestId: 'oom-1' });
-    // Sent while the allocation loop holds its thread: they must go to (or be moved to) the other one.
+    // Already running on both threads when the allocation loop starts: those beside it are run again.
+    const before = Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 300 + i }, { requestId: `before-${i}` }));
     await new Promise((resolve) => setTimeout(resolve, 30));
-    const neighbours = Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 20 + i }));
+    const oom = rt.invoke({ action: 'oom' }, { requestId: 'oom-1' });
+    // Sent while the loop holds its thread: they must go to (or be moved to) the other one.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const neighbours = [...before, ...Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 20 + i }))];
     const res = await oom;
     assert.equal(res.ok, false);
     assert.equal(res.error.errorType, 'Runtime.OutOfMemory', JSON.stringify(res.error));
@@ -41,13 +44,33 @@ describe('memory', () => {
   });
 });
 
+describe('bystanders', () => {
+  test('with FNPOOL_RERUN_BYSTANDERS=0 an invocation beside a crash fails with Runtime.WorkerExited naming the cause', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '1', FNPOOL_RERUN_BYSTANDERS: '0' } });
+    try {
+      const beside = rt.invoke({ action: 'sleep', ms: 300 }, { requestId: 'beside-1' });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const res = await rt.invoke({ action: 'exit', code: 4 }, { requestId: 'exit-4' });
+      assert.equal(res.error?.errorType, 'Runtime.WorkerExited');
+      const lost = await beside;
+      assert.equal(lost.error?.errorType, 'Runtime.WorkerExited');
+      assert.match(lost.error.errorMessage, /exit-4 called process\.exit/);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
 describe('crashes', () => {
   let rt;
   before(async () => { rt = await startRuntime({ env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '5' } }); });
   after(() => rt.stop());
 
-  test('process.exit() in a handler is Runtime.WorkerExited; the worker is replaced', async () => {
+  test('process.exit() in a handler is Runtime.WorkerExited; the worker is replaced, those beside it succeed', async () => {
+    const beside = Array.from({ length: 6 }, () => rt.invoke({ action: 'sleep', ms: 200 }));
+    await new Promise((resolve) => setTimeout(resolve, 30));
     const res = await rt.invoke({ action: 'exit', code: 3 });
+    for (const n of await Promise.all(beside)) assert.equal(n.ok, true, JSON.stringify(n.error));
     assert.equal(res.error?.errorType, 'Runtime.WorkerExited', JSON.stringify(res.error));
     assert.match(res.error.errorMessage, /process\.exit/);
     await assertServes(rt);

@@ -4,15 +4,20 @@
 // tell, at any moment and even when the worker's event loop is stuck, whether a task has started
 // and on which thread — and can take back a task that has not started (swap the token for 0),
 // to run it elsewhere, with the guarantee that the first copy will never run.
-// A second row of flags records which slot's handler called process.exit().
+// A second row of flags records which slot's handler called process.exit(); a third row holds
+// the order in which tasks started (from a counter in the last cell): when a thread dies of a
+// handler's synchronous loop (out of memory, say), the last task that started on it is the one
+// that held it, since no other task could start after it.
 
 export function createClaims(concurrency: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * concurrency * 2);
+  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (concurrency * 3 + 1));
 }
 
 /** Worker side: take the task if its token is still current. */
-export function claimTask(claims: Int32Array, slot: number, token: number, threadId: number): boolean {
-  return Atomics.compareExchange(claims, slot, token, -threadId) === token;
+export function claimTask(claims: Int32Array, slot: number, token: number, threadId: number, concurrency: number): boolean {
+  if (Atomics.compareExchange(claims, slot, token, -threadId) !== token) return false;
+  Atomics.store(claims, concurrency * 2 + slot, Atomics.add(claims, concurrency * 3, 1) + 1);
+  return true;
 }
 
 export function markExitCaller(claims: Int32Array, concurrency: number, slot: number): void {
@@ -45,6 +50,11 @@ export class Claims {
   /** Takes back a task that has not started; false when a worker got to it first. */
   revoke(slot: number, token: number): boolean {
     return Atomics.compareExchange(this.view, slot, token, 0) === token;
+  }
+
+  /** Order of the task's start among all tasks (larger = later). */
+  startOrder(slot: number): number {
+    return Atomics.load(this.view, this.concurrency * 2 + slot);
   }
 
   calledExit(slot: number): boolean {

@@ -49,8 +49,16 @@ const RSS_SAMPLE_MS = 100;
 
 const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 
+/** Who took a thread down, as far as can be told. */
+type Culprit =
+  | { kind: 'invocation'; requestId: string; what: string }
+  /** The runtime stopped the thread (retired it): everyone on it is a bystander. */
+  | { kind: 'none' }
+  | { kind: 'unknown' };
+
 class Job {
   token = 0;
+  reruns = 0;
   dispatchedAt = 0;
   answered = false;
   released = false;
@@ -76,7 +84,9 @@ export class Executor {
   readonly #excluded = new Set<number>();
   readonly #busy = new Set<number>();
   /** Why a thread was terminated, for the invocations that die with it. */
-  readonly #stopReasons = new Map<number, string>();
+  readonly #stopReasons = new Map<number, { reason: string; culprit?: string }>();
+  /** Per dead thread, decided at its first lost task (before any task of it is run again). */
+  readonly #culprits = new Map<number, Culprit>();
   readonly #retiring = new Map<number, string>();
   readonly #elu = new Map<number, ReturnType<typeof performance.eventLoopUtilization>>();
   #monitor: NodeJS.Timeout | undefined;
@@ -215,25 +225,69 @@ export class Executor {
     if (job.token !== token || job.released) return;
     const slot = job.slot.index;
     const threadId = this.#claims.startedOn(slot);
-    if (threadId === undefined && this.#claims.revoke(slot, token)) {
-      // The handler never ran: it is safe to run it on another thread.
-      if (!job.answered && !this.#stopping && this.#initFailure === undefined) this.#dispatch(job);
-      else this.#release(job);
+    if (threadId === undefined) {
+      if (this.#claims.revoke(slot, token)) {
+        // The handler never ran: it is safe to run it on another thread.
+        this.#runAgainOrRelease(job);
+        return;
+      }
+      this.#answer(job, { ok: false, error: this.#describeLoss(job, error) });
+      this.#release(job);
       return;
     }
-    this.#answer(job, { ok: false, error: this.#describeLoss(job, threadId, error) });
+    const culprit = this.#culpritOf(threadId, error);
+    if (culprit.kind === 'unknown' || (culprit.kind === 'invocation' && culprit.requestId === job.inv.requestId)) {
+      this.#answer(job, { ok: false, error: this.#describeLoss(job, error) });
+      this.#release(job);
+      return;
+    }
+    // A bystander: it was running beside the invocation that took the thread down.
+    const cause = culprit.kind === 'invocation' ? `invocation ${culprit.requestId} ${culprit.what}` : 'the thread was replaced';
+    if (this.#config.rerunBystanders && job.reruns === 0 && !job.answered && Date.now() < job.inv.deadlineMs) {
+      job.reruns += 1;
+      this.#log.warn({ requestId: job.inv.requestId, threadId }, `running the invocation again on another thread: ${cause}`);
+      this.#runAgainOrRelease(job);
+      return;
+    }
+    this.#answer(job, { ok: false, error: runtimeError(ErrorType.WorkerExited, `the worker thread running this invocation was lost: ${cause}`) });
     this.#release(job);
   }
 
-  #describeLoss(job: Job, threadId: number | undefined, error: unknown): WireError {
+  #runAgainOrRelease(job: Job): void {
+    if (!job.answered && !this.#stopping && this.#initFailure === undefined) this.#dispatch(job);
+    else this.#release(job);
+  }
+
+  /** Who took the thread down; decided once per thread, while its lost tasks still point at it. */
+  #culpritOf(threadId: number, error: unknown): Culprit {
+    let culprit = this.#culprits.get(threadId);
+    if (culprit !== undefined) return culprit;
+    const stopped = this.#stopReasons.get(threadId);
+    const onThread = [...this.#jobs].filter((j) => this.#claims.startedOn(j.slot.index) === threadId);
+    const exited = onThread.find((j) => this.#claims.calledExit(j.slot.index));
+    if (stopped !== undefined) {
+      culprit = stopped.culprit === undefined ? { kind: 'none' } : { kind: 'invocation', requestId: stopped.culprit, what: 'kept it busy past its deadline' };
+    } else if ((error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' && onThread.length > 0) {
+      // No task can start on a thread while a synchronous loop holds it: the last one to start is the one that ran out.
+      const last = onThread.reduce((a, b) => (this.#claims.startOrder(b.slot.index) > this.#claims.startOrder(a.slot.index) ? b : a));
+      culprit = { kind: 'invocation', requestId: last.inv.requestId, what: 'ran out of memory' };
+    } else if (exited !== undefined) {
+      culprit = { kind: 'invocation', requestId: exited.inv.requestId, what: 'called process.exit()' };
+    } else {
+      culprit = { kind: 'unknown' };
+    }
+    this.#culprits.set(threadId, culprit);
+    setTimeout(() => this.#culprits.delete(threadId), 10_000).unref();
+    return culprit;
+  }
+
+  #describeLoss(job: Job, error: unknown): WireError {
     const err = error as { code?: string; message?: string } | undefined;
     if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       const limit = this.#config.memory.workerHeapMB;
       return runtimeError(ErrorType.OutOfMemory,
         `the invocation's worker thread ran out of memory${limit === undefined ? '' : ` (heap limit ${limit} MB of a ${this.#config.memory.budgetMB} MB budget)`}`);
     }
-    const stopped = threadId === undefined ? undefined : this.#stopReasons.get(threadId);
-    if (stopped !== undefined) return runtimeError(ErrorType.WorkerExited, `the worker thread was stopped: ${stopped}`);
     if (this.#claims.calledExit(job.slot.index)) {
       return runtimeError(ErrorType.WorkerExited, `the handler called process.exit() (${err?.message ?? 'worker exited'}); its worker thread was replaced`);
     }
@@ -257,12 +311,12 @@ export class Executor {
       else job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
       return;
     }
-    this.#stopThread(threadId, `invocation ${job.inv.requestId} kept it busy past its deadline`);
+    this.#stopThread(threadId, `invocation ${job.inv.requestId} kept it busy past its deadline`, job.inv.requestId);
   }
 
-  #stopThread(threadId: number, reason: string): void {
+  #stopThread(threadId: number, reason: string, culprit?: string): void {
     if (this.#stopReasons.has(threadId)) return;
-    this.#stopReasons.set(threadId, reason);
+    this.#stopReasons.set(threadId, { reason, culprit });
     this.#excluded.add(threadId);
     this.#retiring.delete(threadId);
     this.#log.warn({ threadId }, `stopping worker thread: ${reason}`);
@@ -348,16 +402,20 @@ export class Executor {
 
   /** Marks saturated threads busy, and moves tasks that wait behind them to responsive threads. */
   #sampleHealth(): void {
-    for (const worker of this.#pool.threads) {
+    const threads = this.#pool.threads;
+    this.#busy.clear();
+    let responsive = false;
+    for (const worker of threads) {
       const previous = this.#elu.get(worker.threadId);
       const now = worker.performance.eventLoopUtilization();
       this.#elu.set(worker.threadId, now);
-      if (previous === undefined) continue;
-      const window = worker.performance.eventLoopUtilization(now, previous);
-      if (window.utilization >= BUSY_UTILIZATION) this.#busy.add(worker.threadId);
-      else this.#busy.delete(worker.threadId);
+      if (previous !== undefined && worker.performance.eventLoopUtilization(now, previous).utilization >= BUSY_UTILIZATION) {
+        this.#busy.add(worker.threadId);
+      } else if (!this.#excluded.has(worker.threadId)) {
+        responsive = true;
+      }
     }
-    if (this.#busy.size === 0 || this.#busy.size + this.#excluded.size >= this.#pool.threads.length) return;
+    if (this.#busy.size === 0 || !responsive) return;
     const cutoff = performance.now() - STEAL_AFTER_MS;
     for (const job of this.#jobs) {
       if (job.answered || job.dispatchedAt > cutoff || this.#claims.startedOn(job.slot.index) !== undefined) continue;

@@ -119,7 +119,7 @@ function holdsTypeScript(codeRoot: string, spec: string): boolean {
 
 /** Runs one invocation. Never throws: every outcome is a TaskResult. */
 export default async function runTask(req: TaskRequest): Promise<TaskResult> {
-  if (!claimTask(claims, req.slot, req.token, threadId)) return { kind: 'skipped' };
+  if (!claimTask(claims, req.slot, req.token, threadId, concurrency)) return { kind: 'skipped' };
   if (initError !== undefined) return finish({ kind: 'error', error: initError, threadId, memoryBytes: 0 });
   if (Date.now() >= req.deadlineMs) return finish({ kind: 'aborted', threadId, memoryBytes: 0 });
 
