@@ -2,10 +2,11 @@
 // units, and the Lambda-style fields on the same object. One per invocation. Secrets live in a
 // private field, so neither console.log(context) nor JSON.stringify(context) can print them.
 import type { FunctionInfo } from '../config/config.js';
+import type { Context } from '../index.js';
 import type { InvocationMeta } from '../protocol.js';
 import { handlerLogger, type HandlerLogger, type InvocationScope } from './log-correlation.js';
 
-export class InvocationContext {
+export class InvocationContext implements Context {
   readonly requestId: string;
   readonly awsRequestId: string;
   readonly functionName: string;
