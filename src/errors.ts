@@ -54,9 +54,17 @@ export function toWireError(value: unknown): WireError {
     const err = value as Error;
     // A RuntimeError that wraps the user's error (a failed import, initializer) points at the user's frames.
     const origin = err instanceof RuntimeError && err.cause instanceof Error ? err.cause : err;
-    return { errorType: errorTypeOf(err), errorMessage: String(err.message ?? ''), stackTrace: stackLines(origin) };
+    return { errorType: errorTypeOf(err), errorMessage: cap(String(err.message ?? '')), stackTrace: stackLines(origin).slice(0, MAX_STACK_LINES) };
   }
-  return { errorType: typeof value, errorMessage: describe(value), stackTrace: [] };
+  return { errorType: typeof value, errorMessage: cap(describe(value)), stackTrace: [] };
+}
+
+/** An error body must fit the platform's response limit however large the thrown message was. */
+const MAX_MESSAGE_CHARS = 64 * 1024;
+const MAX_STACK_LINES = 100;
+
+function cap(message: string): string {
+  return message.length <= MAX_MESSAGE_CHARS ? message : `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters cut)`;
 }
 
 function errorTypeOf(err: Error): string {

@@ -43,6 +43,12 @@ describe('errors from the handler', () => {
     assertWireError(await rt.invoke({ action: 'cycle' }), 'Runtime.SerializationError', /circular/i);
   });
 
+  test('a huge error message is cut so that the error body still fits the platform\'s limit', async () => {
+    const res = await rt.invoke({ action: 'huge-error', chars: 8 * 1024 * 1024 });
+    assertWireError(res, 'Error', /more characters cut\)$/);
+    assert.ok(res.error.errorMessage.length < 100 * 1024);
+  });
+
   test('an unknown action (a plain Error) is reported as Error', async () => {
     assertWireError(await rt.invoke({ action: 'nope' }), 'Error', /unknown action nope/);
   });

@@ -44,6 +44,11 @@ describe('handler API', () => {
     assert.equal(res.body.toString('utf8'), 'bytes é');
   });
 
+  test('a Buffer that is a view into a larger one sends only its own bytes', async () => {
+    const res = await rt.invoke({ action: 'buffer-slice' });
+    assert.equal(res.body.toString('utf8'), 'world');
+  });
+
   test('undefined is sent as null, a string as a JSON string', async () => {
     assert.equal((await rt.invoke({ action: 'undefined' })).body.toString(), 'null');
     assert.equal((await rt.invoke({ action: 'string' })).body.toString(), '"plain text"');
@@ -127,6 +132,29 @@ describe('handler signatures', () => {
     const rt = await startRuntime({ env: { RUNTIME_HANDLER: 'index.syncHandler', RUNTIME_CPU: '1' } });
     try {
       assert.deepEqual(await rt.call({ b: 2 }), { via: 'sync', event: { b: 2 } });
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
+describe('per-thread concurrency', () => {
+  test('FNPOOL_TASKS_PER_THREAD=1: a thread never runs two invocations at once', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '2', FNPOOL_TASKS_PER_THREAD: '1' } });
+    try {
+      const outs = await Promise.all(Array.from({ length: 12 }, () => rt.call({ action: 'overlap', ms: 30 })));
+      for (const o of outs) assert.equal(o.maxOnThread, 1);
+      assert.equal(new Set(outs.map((o) => o.threadId)).size, 2);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('the default lets async handlers overlap on a thread', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '1' } });
+    try {
+      const outs = await Promise.all(Array.from({ length: 8 }, () => rt.call({ action: 'overlap', ms: 100 })));
+      assert.ok(Math.max(...outs.map((o) => o.maxOnThread)) >= 4, JSON.stringify(outs));
     } finally {
       await rt.stop();
     }

@@ -13,6 +13,20 @@ function assertExactlyOnce(emulator, results) {
   assert.equal(stats.inFlight, 0);
 }
 
+describe('the wire', () => {
+  test('high concurrency: many long polls at once, nothing on stderr, every answer once', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '2', FNPOOL_CONCURRENCY: '64' } });
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => rt.invoke({ action: 'sleep', ms: 5 + (i % 10) })));
+      for (const r of results) assert.equal(r.ok, true);
+      assertExactlyOnce(rt.emulator, results);
+      assert.equal(rt.stderr.join(''), '');
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
 describe('platform API faults', () => {
   test('5xx and resets on the poll are retried; nothing is lost', async () => {
     const rt = await startRuntime({ env: { RUNTIME_CPU: '2' } });

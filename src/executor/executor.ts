@@ -46,6 +46,7 @@ const STEAL_AFTER_MS = 40;
 /** How long workers may take to load the handler, on top of the initializer's own timeout. */
 const MODULE_LOAD_BUDGET_MS = 30_000;
 const RSS_SAMPLE_MS = 100;
+const MAX_LOST_BEFORE_START = 5;
 
 const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 
@@ -59,6 +60,8 @@ type Culprit =
 class Job {
   token = 0;
   reruns = 0;
+  /** Dispatches lost before the task started (its thread died first): bounded, so a pool that keeps failing cannot loop. */
+  lostBeforeStart = 0;
   dispatchedAt = 0;
   answered = false;
   released = false;
@@ -106,12 +109,11 @@ export class Executor {
       minThreads: config.threads,
       maxThreads: config.threads,
       idleTimeout: Infinity,
-      // Admission bounds the work: piscina must never hold a queue of its own (TRAPS.md).
-      concurrentTasksPerWorker: config.concurrency,
-      maxQueue: config.concurrency,
+      // Admission bounds the work, so that piscina holds no queue of its own (TRAPS.md).
+      concurrentTasksPerWorker: config.tasksPerThread,
       // 'sync' freezes an idle worker: timers and log writes of finished handlers would stall.
       atomics: 'disabled',
-      loadBalancer: healthAwareBalancer({ excluded: this.#excluded, busy: this.#busy }, config.concurrency),
+      loadBalancer: healthAwareBalancer({ excluded: this.#excluded, busy: this.#busy }, config.tasksPerThread),
       resourceLimits: heapMB === undefined ? undefined : { maxOldGenerationSizeMb: heapMB },
       workerData: { config: config.worker, claims: this.#claims.buffer, concurrency: config.concurrency } satisfies WorkerData,
     });
@@ -228,7 +230,7 @@ export class Executor {
     if (threadId === undefined) {
       if (this.#claims.revoke(slot, token)) {
         // The handler never ran: it is safe to run it on another thread.
-        this.#runAgainOrRelease(job);
+        this.#runAgainOrRelease(job, error);
         return;
       }
       this.#answer(job, { ok: false, error: this.#describeLoss(job, error) });
@@ -253,9 +255,15 @@ export class Executor {
     this.#release(job);
   }
 
-  #runAgainOrRelease(job: Job): void {
-    if (!job.answered && !this.#stopping && this.#initFailure === undefined) this.#dispatch(job);
-    else this.#release(job);
+  #runAgainOrRelease(job: Job, error?: unknown): void {
+    if (!job.answered && this.#initFailure !== undefined) {
+      this.#answer(job, { ok: false, error: this.#initFailure });
+    } else if (!job.answered && error !== undefined && ++job.lostBeforeStart > MAX_LOST_BEFORE_START) {
+      this.#answer(job, { ok: false, error: runtimeError(ErrorType.WorkerExited,
+        `the invocation could not be started: its worker thread was lost ${job.lostBeforeStart} times (${(error as Error)?.message ?? String(error)})`) });
+    }
+    if (job.answered) this.#release(job);
+    else this.#dispatch(job);
   }
 
   /** Who took the thread down; decided once per thread, while its lost tasks still point at it. */

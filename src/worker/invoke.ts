@@ -54,7 +54,8 @@ export function parseEvent(body: Uint8Array): unknown {
 export function serializeResult(result: unknown, maxBytes: number): string | Uint8Array {
   let body: string | Uint8Array;
   if (result instanceof Uint8Array) {
-    body = result;
+    // A view into a larger buffer (a pooled Buffer, a slice) would carry all of it across threads.
+    body = result.byteOffset === 0 && result.byteLength === result.buffer.byteLength ? result : copyBytes(result);
   } else if (result instanceof ArrayBuffer) {
     body = new Uint8Array(result);
   } else {
@@ -74,4 +75,10 @@ export function serializeResult(result: unknown, maxBytes: number): string | Uin
       `the handler's result is ${size} bytes, over the limit of ${maxBytes} bytes (RUNTIME_MAX_RESP_BODY_SIZE)`);
   }
   return body;
+}
+
+function copyBytes(view: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(view);
+  return copy;
 }

@@ -1,6 +1,7 @@
 // FunctionGraph (pull): wire → Invocation → executor → wire. One loop takes an admission slot,
 // then starts a long poll in it, so there are never more polls (or invocations) in flight than
 // slots: nothing is fetched that cannot start at once.
+import { setMaxListeners } from 'node:events';
 import type { RuntimeConfig } from '../../config/config.js';
 import { ErrorType, runtimeError } from '../../errors.js';
 import type { Executor, Invocation, Outcome } from '../../executor/executor.js';
@@ -31,6 +32,8 @@ export class FunctionGraphAdapter {
   }
 
   start(): void {
+    // Every long poll (and its backoff) listens on the one stop signal: as many as there are slots.
+    setMaxListeners(0, this.#stop.signal);
     this.#loop = this.#admitLoop();
   }
 
