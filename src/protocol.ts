@@ -53,6 +53,8 @@ export interface OkResult extends ResultBase {
 export interface ErrorResult extends ResultBase {
   kind: 'error';
   error: WireError;
+  /** The worker's own init failed: the handler never ran. */
+  initFailed?: true;
 }
 
 /** The task was not run: it was cancelled before it started, or its token went stale. */

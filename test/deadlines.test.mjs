@@ -70,3 +70,34 @@ describe('deadlines', () => {
     assert.equal((await rt.invoke({ action: 'echo' })).ok, true);
   });
 });
+
+describe('deadline races', () => {
+  test('tasks that reach their thread at or after their deadline are still answered, once', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_TIMEOUT: '0.004', RUNTIME_CPU: '2' } });
+    try {
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => rt.invoke({ action: 'echo', i }, { timeoutMs: 10_000 })));
+      for (const r of results) {
+        assert.ok(r.ok || r.error.errorType === 'Runtime.Timeout', JSON.stringify(r.error));
+        assert.equal(rt.emulator.answers(r.requestId), 1);
+      }
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('a timed-out async invocation does not get a later CPU-bound one on its thread stopped', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_TIMEOUT: '2', RUNTIME_CPU: '1', FNPOOL_TASKS_PER_THREAD: '4' } });
+    try {
+      const hung = rt.invoke({ action: 'hang' }, { requestId: 'J' });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Starts at 1 s on the only thread and holds it until 2.5 s: past J's deadline, within its own.
+      const busy = rt.invoke({ action: 'spin', ms: 1500 }, { requestId: 'K' });
+      assert.equal((await hung).error?.errorType, 'Runtime.Timeout');
+      const k = await busy;
+      assert.equal(k.ok, true, JSON.stringify(k.error));
+      assert.equal(rt.records.some((r) => /running the invocation again|stopping worker thread/.test(r.msg ?? '')), false);
+    } finally {
+      await rt.stop();
+    }
+  });
+});

@@ -2,6 +2,9 @@
 // comes from the function's code or its size limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startRuntime } from './helpers/runtime.mjs';
 
 function assertWireError(res, errorType, messagePattern) {
@@ -108,6 +111,41 @@ describe('init errors: every invocation gets the error, the runtime does not cra
       }
     });
   }
+});
+
+describe('init failures after start', () => {
+  test('a module that calls process.exit() while loading is reported at once as Runtime.ImportModuleError', async () => {
+    const t0 = performance.now();
+    const rt = await startRuntime({ fixture: 'exit-at-load', env: { RUNTIME_CPU: '2' } });
+    try {
+      const res = await rt.invoke({});
+      assertWireError(res, 'Runtime.ImportModuleError', /exited with code 3/);
+      assert.ok(performance.now() - t0 < 10_000, 'no 30 s wait');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('a replacement thread whose initializer fails is replaced again; the function recovers', async () => {
+    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), 'fnpool-flaky-')), 'down');
+    const rt = await startRuntime({
+      fixture: 'initializer',
+      env: { RUNTIME_CPU: '1', RUNTIME_INITIALIZER_HANDLER: 'index.initFlaky', FNPOOL_TEST_FLAKY_MARKER: marker },
+    });
+    try {
+      assert.equal((await rt.call({})).via, 'flaky');
+      writeFileSync(marker, '');
+      assert.equal((await rt.invoke({ exit: true })).error?.errorType, 'Runtime.WorkerExited');
+      // Every replacement fails its init while the marker exists: after a few tries, the init error.
+      assertWireError(await rt.invoke({}), 'Runtime.InitializerError', /database unreachable/);
+      unlinkSync(marker);
+      const back = await rt.invoke({});
+      assert.equal(back.ok, true, JSON.stringify(back.error));
+      assert.equal(JSON.parse(back.body).via, 'flaky');
+    } finally {
+      await rt.stop();
+    }
+  });
 });
 
 describe('the initializer', () => {

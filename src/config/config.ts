@@ -85,7 +85,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
 
   const timeoutSeconds = number(env, ['RUNTIME_TIMEOUT'], 3, { min: 0.001, max: 43_200, unit: 'seconds' });
   const budgetMB = number(env, ['FNPOOL_MEMORY_MB', 'RUNTIME_MEMORY', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE'], undefined, {
-    min: 64, max: 1_048_576, integer: true, unit: 'MB',
+    min: 1, max: 1_048_576, integer: true, unit: 'MB',
   });
   const workerHeapMB = budgetMB === undefined ? undefined :
     Math.max(MIN_WORKER_HEAP_MB, Math.floor((budgetMB - MAIN_THREAD_RESERVE_MB) / threads) - WORKER_OVERHEAD_MB);

@@ -86,6 +86,8 @@ export class Executor {
   /** Threads that get no new work: being retired (reason) or stopped. */
   readonly #excluded = new Set<number>();
   readonly #busy = new Set<number>();
+  /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
+  readonly #ready = new Set<number>();
   /** Why a thread was terminated, for the invocations that die with it. */
   readonly #stopReasons = new Map<number, { reason: string; culprit?: string }>();
   /** Per dead thread, decided at its first lost task (before any task of it is run again). */
@@ -138,14 +140,23 @@ export class Executor {
     const started = performance.now();
     // The worker's own timer ends an initializer that awaits forever; one that keeps its thread
     // busy can only be caught from here, so each thread's initializer is timed from 'loaded' too.
+    // A module that ends its thread while loading (process.exit at top level) is caught by the
+    // thread's exit: piscina does not replace threads that die while starting.
     await new Promise<void>((resolve) => {
       let ready = 0;
       const initializerTimers = new Map<number, NodeJS.Timeout>();
+      const exitListeners = this.#pool.threads.map((thread) => {
+        const onExit = (code: number) => finish(runtimeError(ErrorType.ImportModuleError,
+          `the worker thread exited with code ${code} while loading ${worker.handler} (process.exit() at the module's top level?)`));
+        thread.once('exit', onExit);
+        return () => thread.off('exit', onExit);
+      });
       const finish = (failure?: WireError) => {
         if (failure !== undefined && this.#initFailure === undefined) this.#failInit(failure);
         clearTimeout(loadTimer);
         for (const timer of initializerTimers.values()) clearTimeout(timer);
-        this.#control.onmessage = () => {};
+        for (const remove of exitListeners) remove();
+        this.#control.onmessage = (event) => this.#onControl((event as MessageEvent).data as ControlMessage);
         resolve();
       };
       const loadTimer = setTimeout(() => finish(runtimeError(ErrorType.ImportModuleError,
@@ -153,6 +164,7 @@ export class Executor {
         MODULE_LOAD_BUDGET_MS + (worker.initializer === undefined ? 0 : worker.initializerTimeoutMs));
       this.#control.onmessage = (event) => {
         const message = (event as MessageEvent).data as ControlMessage;
+        this.#onControl(message);
         if (message.type === 'loaded' && worker.initializer !== undefined) {
           initializerTimers.set(message.threadId, setTimeout(() => finish(runtimeError(ErrorType.InitializerTimeout,
             `the initializer ${worker.initializer} did not finish within ${worker.initializerTimeoutMs / 1000} s ` +
@@ -167,6 +179,11 @@ export class Executor {
     if (this.#initFailure === undefined) {
       this.#log.info({ threads, concurrency: this.#config.concurrency, initMs: Math.round(performance.now() - started) }, 'workers ready');
     }
+  }
+
+  /** Tracks which threads have finished their init and can take work. */
+  #onControl(message: ControlMessage): void {
+    if (message.type === 'ready' && message.error === undefined) this.#ready.add(message.threadId);
   }
 
   /** A failed init is permanent: answer every invocation with it, from here, and free the threads. */
@@ -217,9 +234,25 @@ export class Executor {
     // A task taken back before it started: its new dispatch answers for it.
     if (result.kind === 'skipped') return;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
-    if (result.kind === 'ok') this.#answer(job, { ok: true, body: result.body }, result);
-    else if (result.kind === 'error') this.#answer(job, { ok: false, error: result.error }, result);
+    if (result.kind === 'ok') {
+      this.#answer(job, { ok: true, body: result.body }, result);
+    } else if (result.kind === 'error' && result.initFailed && this.#initFailure === undefined) {
+      // A replacement thread whose init failed (a flaky initializer): replace it again and run the
+      // invocation elsewhere; after a few such bounces it gets the init error itself.
+      this.#stopThread(result.threadId, `its init failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+      if (++job.lostBeforeStart > MAX_LOST_BEFORE_START) this.#answer(job, { ok: false, error: result.error }, result);
+      else return this.#dispatch(job);
+    } else if (result.kind === 'error') {
+      this.#answer(job, { ok: false, error: result.error }, result);
+    } else {
+      // 'aborted': the worker reached the task after its deadline, possibly before our timer fired.
+      this.#answer(job, { ok: false, error: this.#timeoutError() }, result);
+    }
     this.#release(job);
+  }
+
+  #timeoutError(): WireError {
+    return runtimeError(ErrorType.Timeout, `Task timed out after ${(this.#config.timeoutMs / 1000).toFixed(2)} seconds`);
   }
 
   /** Piscina rejected the task: its worker exited, crashed, ran out of memory, or was terminated. */
@@ -303,8 +336,7 @@ export class Executor {
   }
 
   #onDeadline(job: Job): void {
-    const seconds = (this.#config.timeoutMs / 1000).toFixed(2);
-    this.#answer(job, { ok: false, error: runtimeError(ErrorType.Timeout, `Task timed out after ${seconds} seconds`) });
+    this.#answer(job, { ok: false, error: this.#timeoutError() });
     this.#control.postMessage({ type: 'abort', requestId: job.inv.requestId, reason: 'timeout' } satisfies ControlMessage);
     job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
   }
@@ -318,6 +350,18 @@ export class Executor {
       if (this.#claims.revoke(job.slot.index, job.token)) this.#release(job);
       else job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
       return;
+    }
+    // A task that started on the thread after this one and is still within its deadline is what
+    // holds the thread now (this one could not have started it while holding it): its own
+    // deadline decides. Until then this task keeps its slot.
+    const order = this.#claims.startOrder(job.slot.index);
+    const now = Date.now();
+    for (const other of this.#jobs) {
+      if (other !== job && other.inv.deadlineMs > now && this.#claims.startedOn(other.slot.index) === threadId &&
+          this.#claims.startOrder(other.slot.index) > order) {
+        job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
+        return;
+      }
     }
     this.#stopThread(threadId, `invocation ${job.inv.requestId} kept it busy past its deadline`, job.inv.requestId);
   }
@@ -335,6 +379,7 @@ export class Executor {
       this.#stopReasons.delete(threadId);
       this.#excluded.delete(threadId);
       this.#elu.delete(threadId);
+      this.#ready.delete(threadId);
     }, 10_000).unref();
   }
 
@@ -419,7 +464,7 @@ export class Executor {
       this.#elu.set(worker.threadId, now);
       if (previous !== undefined && worker.performance.eventLoopUtilization(now, previous).utilization >= BUSY_UTILIZATION) {
         this.#busy.add(worker.threadId);
-      } else if (!this.#excluded.has(worker.threadId)) {
+      } else if (!this.#excluded.has(worker.threadId) && this.#ready.has(worker.threadId)) {
         responsive = true;
       }
     }

@@ -56,12 +56,7 @@ export function handlerLogger(scope: InvocationScope): HandlerLogger {
 
 function emit(level: Level, scope: InvocationScope | undefined, args: unknown[]): void {
   if (logger === undefined || !logger.isLevelEnabled(level)) return;
-  let msg = format(...args);
-  if (scope !== undefined) {
-    for (const secret of scope.secrets) {
-      if (secret.length >= MIN_SECRET_LENGTH && msg.includes(secret)) msg = msg.split(secret).join(REDACTED);
-    }
-  }
+  const msg = scope === undefined ? format(...args) : scrub(format(...args), scope.secrets);
   const fields = scope === undefined ? {} : { requestId: scope.requestId };
   if (msg.length * 3 <= MAX_MESSAGE_BYTES || Buffer.byteLength(msg) <= MAX_MESSAGE_BYTES) {
     logger[level](fields, msg);
@@ -69,6 +64,15 @@ function emit(level: Level, scope: InvocationScope | undefined, args: unknown[])
   }
   const chunks = splitByBytes(msg, MAX_MESSAGE_BYTES);
   chunks.forEach((chunk, i) => logger![level]({ ...fields, chunk: i + 1, chunks: chunks.length }, chunk));
+}
+
+/** The text with every secret value (of 4 characters or more) replaced by [REDACTED]. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  return out;
 }
 
 /** Cuts text into pieces of at most maxBytes UTF-8 bytes, never inside a character. */

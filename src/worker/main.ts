@@ -18,7 +18,7 @@ import { InvocationContext, secretsOf } from './context.js';
 import { loadFunction } from './handler-loader.js';
 import { callUserFunction, parseEvent, serializeResult } from './invoke.js';
 import { enableTypeScript } from './typescript.js';
-import { correlateConsole, invocationStore, type InvocationScope } from './log-correlation.js';
+import { correlateConsole, invocationStore, scrub, type InvocationScope } from './log-correlation.js';
 
 export interface WorkerData {
   config: WorkerConfig;
@@ -120,7 +120,7 @@ function holdsTypeScript(codeRoot: string, spec: string): boolean {
 /** Runs one invocation. Never throws: every outcome is a TaskResult. */
 export default async function runTask(req: TaskRequest): Promise<TaskResult> {
   if (!claimTask(claims, req.slot, req.token, threadId, concurrency)) return { kind: 'skipped' };
-  if (initError !== undefined) return finish({ kind: 'error', error: initError, threadId, memoryBytes: 0 });
+  if (initError !== undefined) return finish({ kind: 'error', error: initError, initFailed: true, threadId, memoryBytes: 0 });
   if (Date.now() >= req.deadlineMs) return finish({ kind: 'aborted', threadId, memoryBytes: 0 });
 
   const controller = new AbortController();
@@ -213,7 +213,10 @@ function installCrashGuards(): void {
       });
       return;
     }
-    log.error({ requestId: scope?.requestId, errorType: type, stackTrace: wire.stackTrace }, `${wire.errorType}: ${wire.errorMessage}`);
+    // The invocation is over, but what its stray code throws may still carry its credentials.
+    const secrets = scope?.secrets ?? [];
+    log.error({ requestId: scope?.requestId, errorType: type, stackTrace: wire.stackTrace.map((line) => scrub(line, secrets)) },
+      scrub(`${wire.errorType}: ${wire.errorMessage}`, secrets));
     // Nothing to answer for it here; an idle thread is replaced at once.
     if (running.size === 0) process.exit(70);
   };

@@ -1,0 +1,76 @@
+// Configuration (SPEC §3, README "Configuration"): defaults, derivations, and errors that name the
+// variable and the bad value — in the parser, and at the real bootstrap (exit status 2).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { loadConfig } from '../dist/config/config.js';
+import { BOOTSTRAP } from './helpers/runtime.mjs';
+
+const base = { RUNTIME_API_ADDR: '127.0.0.1:1' };
+const cores = os.availableParallelism();
+
+test('defaults', () => {
+  const c = loadConfig({ ...base });
+  assert.equal(c.platform, 'functiongraph');
+  assert.equal(c.timeoutMs, 3000);
+  assert.equal(c.threads, cores);
+  assert.equal(c.tasksPerThread, 8);
+  assert.equal(c.concurrency, cores * 8);
+  assert.equal(c.maxRequestBytes, 6 * 1024 * 1024);
+  assert.equal(c.worker.maxResponseBytes, 6 * 1024 * 1024);
+  assert.equal(c.worker.handler, 'index.handler');
+  assert.equal(c.shutdownTimeoutMs, 10000);
+  assert.equal(c.memory.workerHeapMB, undefined);
+  assert.equal(c.worker.memoryShareBytes, 0);
+  assert.equal(c.rerunBystanders, true);
+  assert.equal(c.worker.log.format, 'json');
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.worker.function));
+});
+
+test('threads from RUNTIME_CPU: fractional rounds up, at least 1, at most the cores; FNPOOL_THREADS overrides', () => {
+  assert.equal(loadConfig({ ...base, RUNTIME_CPU: '0.25' }).threads, 1);
+  assert.equal(loadConfig({ ...base, RUNTIME_CPU: '1.5' }).threads, Math.min(2, cores));
+  assert.equal(loadConfig({ ...base, RUNTIME_CPU: '64' }).threads, cores);
+  assert.equal(loadConfig({ ...base, RUNTIME_CPU: '1', FNPOOL_THREADS: '3' }).threads, 3);
+  assert.equal(loadConfig({ ...base, RUNTIME_CPU: '1.5' }).worker.function.cpus, 1.5);
+});
+
+test('concurrency and tasks per thread derive from each other', () => {
+  const a = loadConfig({ ...base, FNPOOL_THREADS: '2', FNPOOL_CONCURRENCY: '64' });
+  assert.deepEqual([a.concurrency, a.tasksPerThread], [64, 32]);
+  const b = loadConfig({ ...base, FNPOOL_THREADS: '2', FNPOOL_TASKS_PER_THREAD: '3' });
+  assert.deepEqual([b.concurrency, b.tasksPerThread], [6, 3]);
+  assert.throws(() => loadConfig({ ...base, FNPOOL_THREADS: '2', FNPOOL_TASKS_PER_THREAD: '1', FNPOOL_CONCURRENCY: '5' }),
+    /FNPOOL_CONCURRENCY=5 is more than/);
+});
+
+test('memory budget: worker heap share, FNPOOL_MEMORY_MB over RUNTIME_MEMORY', () => {
+  const c = loadConfig({ ...base, FNPOOL_THREADS: '2', RUNTIME_MEMORY: '256' });
+  assert.equal(c.memory.workerHeapMB, 100);
+  assert.equal(c.worker.memoryShareBytes, 100 * 1024 * 1024);
+  assert.equal(c.worker.function.memoryMB, 256);
+  assert.equal(loadConfig({ ...base, FNPOOL_THREADS: '2', RUNTIME_MEMORY: '256', FNPOOL_MEMORY_MB: '1024' }).memory.budgetMB, 1024);
+  assert.equal(loadConfig({ ...base, FNPOOL_THREADS: '4', RUNTIME_MEMORY: '64' }).memory.workerHeapMB, 16);
+});
+
+test('bad values are refused with the variable and the value named', () => {
+  const cases = [
+    [{ RUNTIME_TIMEOUT: 'soon' }, /RUNTIME_TIMEOUT="soon" is not a number/],
+    [{ RUNTIME_TIMEOUT: '-1' }, /RUNTIME_TIMEOUT="-1" must be at least/],
+    [{ FNPOOL_THREADS: '1.5' }, /FNPOOL_THREADS="1.5" must be a whole number/],
+    [{ FNPOOL_LOG_FORMAT: 'xml' }, /FNPOOL_LOG_FORMAT="xml" must be one of json, text/],
+    [{ FNPOOL_PLATFORM: 'azure' }, /FNPOOL_PLATFORM="azure" must be one of/],
+    [{ RUNTIME_USERDATA: '{bad' }, /RUNTIME_USERDATA is not valid JSON/],
+    [{ RUNTIME_USERDATA: '[1]' }, /RUNTIME_USERDATA must be a JSON object/],
+    [{ RUNTIME_INITIALIZER_TIMEOUT: '301' }, /RUNTIME_INITIALIZER_TIMEOUT="301" must be at most 300/],
+  ];
+  for (const [env, pattern] of cases) assert.throws(() => loadConfig({ ...base, ...env }), pattern);
+  assert.throws(() => loadConfig({}), /no platform found/);
+});
+
+test('the bootstrap exits with status 2 and a one-line message on a bad value', () => {
+  const res = spawnSync(BOOTSTRAP, [], { env: { PATH: process.env.PATH, ...base, FNPOOL_THREADS: 'many' }, encoding: 'utf8' });
+  assert.equal(res.status, 2);
+  assert.equal(res.stderr, 'fnpool: FNPOOL_THREADS="many" is not a number\n');
+});
