@@ -27,6 +27,37 @@ describe('the wire', () => {
   });
 });
 
+describe('admission', () => {
+  test('nothing is fetched that cannot start at once: FNPOOL_CONCURRENCY bounds what is handed out', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '2' } });
+    try {
+      const all = Array.from({ length: 6 }, () => rt.invoke({ action: 'sleep', ms: 300 }));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const stats = rt.emulator.stats();
+      assert.equal(stats.handedOut, 2);
+      assert.equal(stats.inFlight, 2);
+      for (const r of await Promise.all(all)) assert.equal(r.ok, true);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('the handler is loaded before the first invocation is fetched: init is not billed to it', async () => {
+    const rt = await startRuntime({ fixture: 'slow-load', env: { RUNTIME_CPU: '1' } });
+    try {
+      const ready = rt.records.find((r) => r.msg === 'workers ready');
+      assert.ok(ready.initMs >= 800, `workers ready after ${ready.initMs} ms`);
+      const res = await rt.invoke({}, { requestId: 'first' });
+      assert.equal(res.ok, true);
+      const summary = await rt.waitForLog((r) => r.requestId === 'first' && r.msg === 'invocation finished');
+      assert.ok(summary.durationMs < 300, `first invocation took ${summary.durationMs} ms`);
+      assert.ok(summary.initDurationMs >= 800, 'its init duration is reported apart');
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
 describe('platform API faults', () => {
   test('5xx and resets on the poll are retried; nothing is lost', async () => {
     const rt = await startRuntime({ env: { RUNTIME_CPU: '2' } });
