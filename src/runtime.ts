@@ -17,11 +17,12 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     process.stderr.write(`fnpool: ${err.message}\n`);
     process.exit(EXIT_CONFIG);
   }
-  const log = createLogger(config.worker.log);
+  const log = createLogger({ ...config.worker.log, batched: true });
   guardMainThread(log);
   if (config.platform !== 'functiongraph') {
     log.fatal(`FNPOOL_PLATFORM=${config.platform} is not supported by this version yet; use functiongraph`);
-    process.exit(EXIT_CONFIG);
+    exitAfterFlush(log, EXIT_CONFIG);
+    return;
   }
 
   const executor = await Executor.start(config, log);
@@ -33,8 +34,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     log.info({ signal }, 'stopping: no new invocations; waiting for those in flight');
     void adapter.stop().then(() => {
       log.info('stopped');
-      log.flush();
-      process.exit(0);
+      exitAfterFlush(log, 0);
     });
   };
   process.on('SIGTERM', stop);
@@ -45,6 +45,13 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     timeoutMs: config.timeoutMs, memoryBudgetMB: config.memory.budgetMB, workerHeapMB: config.memory.workerHeapMB,
     handler: config.worker.handler, codeRoot: config.worker.codeRoot,
   }, 'fnpool serving');
+}
+
+/** The main thread's records are written in batches: let the last ones out before exiting. */
+function exitAfterFlush(log: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, 2000).unref();
+  log.flush(exit);
 }
 
 /** Nothing a handler does can reach the main thread; a fault of fnpool's own is logged, not fatal. */

@@ -13,12 +13,18 @@ export type { Logger };
 export interface LoggerOptions {
   level: LogLevel;
   format: LogFormat;
+  /**
+   * Buffer writes while one is in flight (the main thread: under load its per-invocation records
+   * go out in batches, one write(2) each, instead of one syscall per record). Worker threads write
+   * synchronously: a thread may be terminated at any moment, and its records must be out by then.
+   */
+  batched?: boolean;
   /** Fields added to every record (the request id of the current invocation). */
   mixin?: () => Record<string, unknown>;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const destination = pino.destination({ fd: 1, sync: true });
+  const destination = pino.destination({ fd: 1, sync: !opts.batched });
   return pino({
     level: opts.level,
     base: undefined,
