@@ -1,0 +1,187 @@
+// Runtimes under test as child processes against their own emulator, and what /proc says about them.
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BENCH = path.join(ROOT, 'bench');
+export const BOOTSTRAP = path.join(ROOT, 'bootstrap');
+export const handlerDir = (name) => path.join(BENCH, 'handlers', name);
+
+/** Variables of the machine that would leak into a runtime's configuration. */
+const SCRUBBED = /^(RUNTIME_|FNPOOL_|AWS_LAMBDA_|_HANDLER$|LAMBDA_TASK_ROOT$|FC_SERVER_PORT$|PORT$|K_SERVICE$|NODE_OPTIONS$)/;
+
+export function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
+}
+
+/** fnpool's bootstrap: this checkout's, or another build's (FNPOOL_BENCH_BOOTSTRAP) to compare a change. */
+export const fnpoolBootstrap = (bootstrap) => bootstrap ?? process.env.FNPOOL_BENCH_BOOTSTRAP ?? BOOTSTRAP;
+
+// With node flags (--cpu-prof is refused in NODE_OPTIONS), fnpool runs as `node FLAGS main.js serve`,
+// which is what bootstrap execs.
+const KINDS = {
+  fnpool: (bootstrap, nodeArgs) => (nodeArgs?.length
+    ? [process.execPath, [...nodeArgs, path.join(path.dirname(fnpoolBootstrap(bootstrap)), 'dist', 'cli', 'main.js'), 'serve']]
+    : [fnpoolBootstrap(bootstrap), []]),
+  sequential: (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'sequential.mjs')]],
+  inline: (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'inline-loop.mjs')]],
+};
+
+let ids = 0;
+/** Short unique request ids (UUIDs would cost the emulator more to make, hash and keep). */
+export const nextRequestId = () => `b${(ids++).toString(36)}`;
+
+/**
+ * One runtime under test: its own emulator (so that no two runtimes share a queue) and a child
+ * process — fnpool's real bootstrap, the sequential baseline, or the inline loop.
+ */
+export class Target {
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap }) {
+    const emulator = await FunctionGraphEmulator.start({ port: 0 });
+    const [cmd, args] = KINDS[kind](bootstrap, nodeArgs);
+    const childEnv = {
+      ...cleanEnv(),
+      RUNTIME_API_ADDR: emulator.address,
+      RUNTIME_CODE_ROOT: handlerDir(handler),
+      RUNTIME_HANDLER: 'index.handler',
+      RUNTIME_TIMEOUT: '60',
+      RUNTIME_CPU: '2',
+      FNPOOL_LOG_LEVEL: 'warn',
+      ...env,
+    };
+    const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const target = new Target(name ?? kind, kind, emulator, child);
+    await target.ready(warmupEvent);
+    return target;
+  }
+
+  constructor(name, kind, emulator, child) {
+    this.name = name;
+    this.kind = kind;
+    this.emulator = emulator;
+    this.child = child;
+    this.stderr = '';
+    this.stdoutBytes = 0;
+    this.stdoutTail = '';
+    child.stdout.on('data', (chunk) => {
+      this.stdoutBytes += chunk.length;
+      this.stdoutTail = (this.stdoutTail + chunk.toString('utf8')).slice(-4000);
+    });
+    child.stderr.on('data', (chunk) => { this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000); });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid() {
+    return this.child.pid;
+  }
+
+  /** Ready = a first invocation answered (at FNPOOL_LOG_LEVEL=warn fnpool logs nothing at start). */
+  async ready(event) {
+    const answered = this.emulator.invoke(event, { requestId: nextRequestId(), timeoutMs: 30_000 });
+    const died = this.exited.then(({ code, signal }) => {
+      throw new Error(`${this.name} exited before it answered (${signal ?? code}): ${this.stderr}${this.stdoutTail}`);
+    });
+    const res = await Promise.race([answered, died]);
+    if (!res.ok) throw new Error(`${this.name}: warm-up invocation failed: ${JSON.stringify(res.error)}`);
+  }
+
+  rssMB() {
+    return rssMB(this.pid);
+  }
+
+  async stop() {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+    await this.emulator.close();
+  }
+}
+
+export function rssMB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU time of each thread of a process, ms: { tid: { comm, ms } }. */
+export function threadCpu(pid) {
+  const out = {};
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      out[tid] = { comm, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** CPU ms per thread between two threadCpu() samples, grouped: main, the busiest others by name. */
+export function cpuBetween(pid, before, after) {
+  const threads = [];
+  for (const [tid, a] of Object.entries(after)) {
+    const ms = a.ms - (before[tid]?.ms ?? 0);
+    threads.push({ tid: Number(tid), comm: a.comm, ms, main: Number(tid) === pid });
+  }
+  threads.sort((x, y) => y.ms - x.ms);
+  const total = threads.reduce((s, t) => s + t.ms, 0);
+  return { totalMs: total, threads: threads.filter((t) => t.ms > 0) };
+}
+
+/** Busy CPU ms of the whole machine so far (every process), from /proc/stat. */
+export function machineBusyMs() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) * TICK_MS;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Other sessions may share this machine: before a measurement, wait (up to maxWaitMs) until the
+ * rest of the machine has used less than `maxCores` over a short sample. Returns the last sample.
+ */
+export async function waitForQuiet({ maxCores = 0.15, maxWaitMs = 5000, sampleMs = 250 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const before = machineBusyMs();
+    const self = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const selfMs = (process.cpuUsage(self).user + process.cpuUsage(self).system) / 1000;
+    const cores = Math.max(0, (machineBusyMs() - before - selfMs) / sampleMs);
+    if (cores <= maxCores || Date.now() - started >= maxWaitMs) return { cores, waitedMs: Date.now() - started };
+  }
+}
+
+/** Runs a command to completion and returns its stdout. */
+export function runToEnd(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { err += c; });
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// fnpool's benchmark suite (issue 3): `npm run bench` (full) or `npm run bench -- --quick` (< 60 s).
+// Every scenario runs the real `bootstrap` (and the baselines) as child processes against the
+// FunctionGraph emulator on loopback; this process hosts the emulators and the load generator.
+// Prints a table per scenario and the targets at the end; writes bench/results/<scenario>.json and
+// .svg, and bench/results/summary.json.
+//
+//   --quick            short windows, one round (under a minute in all)
+//   --only 1,4         run only these scenarios (6 uses 1 and 2 when they ran)
+//   --cpu-prof         run fnpool with --cpu-prof; profiles go to bench/results/profiles/
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH, ROOT } from './lib/proc.mjs';
+import { Progress, f0, f1, f2, markdownTable, table } from './lib/report.mjs';
+import { renderChart } from './lib/svg.mjs';
+import * as s1 from './scenarios/s1-noop.mjs';
+import * as s2 from './scenarios/s2-cpu.mjs';
+import * as s3 from './scenarios/s3-io.mjs';
+import * as s4 from './scenarios/s4-overhead.mjs';
+import * as s5 from './scenarios/s5-coldstart.mjs';
+import * as s6 from './scenarios/s6-memory.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+  process.exit(0);
+}
+
+const MODES = {
+  quick: { name: 'quick', warmupMs: 200, durationMs: 800, rounds: 1, overheadRounds: 2, overheadMs: 800, rttCount: 1500, coldStarts: 4, idleMs: 500, quietWaitMs: 0, drainMs: 300 },
+  full: { name: 'full', warmupMs: 1000, durationMs: 3000, rounds: 3, overheadRounds: 5, overheadMs: 2500, rttCount: 5000, coldStarts: 15, idleMs: 2000, quietWaitMs: 10_000, drainMs: 2000 },
+};
+const mode = args.quick ? MODES.quick : MODES.full;
+const RESULTS = path.join(BENCH, 'results');
+mkdirSync(RESULTS, { recursive: true });
+const profileDir = path.join(RESULTS, 'profiles');
+if (args['cpu-prof']) mkdirSync(profileDir, { recursive: true });
+
+const progress = new Progress();
+const ctx = {
+  mode,
+  progress,
+  targets: new Set(),
+  nodeArgsFor: args['cpu-prof'] ? (spec) => (spec.kind === 'fnpool' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined) : undefined,
+};
+
+const machine = {
+  nproc: availableParallelism(),
+  cpuModel: (() => {
+    try {
+      return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;
+    } catch {
+      return cpus()[0]?.model;
+    }
+  })(),
+  memoryGB: +(totalmem() / 2 ** 30).toFixed(1),
+  kernel: release(),
+  node: process.version,
+  fnpool: JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
+  commit: (() => {
+    try {
+      const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+      return dirty ? `${head} + uncommitted changes in src/` : head;
+    } catch {
+      return undefined;
+    }
+  })(),
+};
+const settings = {
+  mode: mode.name,
+  warmupMs: mode.warmupMs,
+  windowMs: mode.durationMs,
+  rounds: mode.rounds,
+  runtimeEnv: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '60', FNPOOL_LOG_LEVEL: 'warn (unless a row says info)' },
+  latency: "emulator's handedOutAt → answeredAt (performance.now)",
+};
+
+const selected = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
+const scenarios = [s1, s2, s3, s4, s5, s6].filter((s, i) => !selected || selected.has(String(i + 1)));
+
+let interrupted = false;
+const cleanup = async () => {
+  for (const t of ctx.targets) await t.stop().catch(() => {});
+};
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  progress.clear();
+  process.stderr.write('\ninterrupted: stopping the runtimes…\n');
+  void cleanup().then(() => process.exit(130));
+});
+
+const started = Date.now();
+process.stdout.write(`fnpool benchmarks (${mode.name}) — ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGB} GB, Node ${machine.node}, fnpool ${machine.commit ?? machine.fnpool}\n\n`);
+const done = {};
+for (const scenario of scenarios) {
+  const t0 = Date.now();
+  let result;
+  try {
+    result = await scenario.run(ctx, done);
+  } catch (err) {
+    progress.clear();
+    process.stderr.write(`\n${scenario.id} failed: ${err?.stack ?? err}\n`);
+    await cleanup();
+    process.exit(1);
+  }
+  done[scenario.id] = result;
+  progress.clear();
+  const seconds = (Date.now() - t0) / 1000;
+  process.stdout.write(`${scenario.title}  (${seconds.toFixed(1)} s)\n${table(result.headers, result.rows)}\n\n`);
+  const json = { scenario: scenario.id, title: scenario.title, at: new Date().toISOString(), machine, settings, seconds,
+    figures: result.figures, table: { headers: result.headers, rows: result.rows }, aggregates: result.aggregates };
+  writeFileSync(path.join(RESULTS, `${scenario.id}.json`), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(path.join(RESULTS, `${scenario.id}.svg`), renderChart(result.chart));
+}
+
+// --- targets of issue 3 -------------------------------------------------------------------------
+const targets = [];
+const fig = (id) => done[id]?.figures;
+if (fig('s2-cpu')) {
+  const r = fig('s2-cpu').allThreadsVsSequential;
+  targets.push(['CPU-bound: all threads ≥ 1.8× sequential', `${f2(r)}×`, r >= 1.8]);
+}
+if (fig('s1-noop')) {
+  const r = fig('s1-noop').defaultVsSequential;
+  targets.push(['No-op at defaults ≥ 1.3× sequential (best of each)', `${f2(r.ratio)}× (${f0(r.bestFnpool)} vs ${f0(r.bestSequential)}/s)`, r.ratio >= 1.3]);
+}
+if (fig('s4-overhead')) {
+  const r = fig('s4-overhead');
+  targets.push(['Worker hop at concurrency 1 ≤ 1.5× raw postMessage RTT', `${f0(r.hopOverheadUs)} µs vs RTT ${f0(r.postMessageRttMedianUs)} µs = ${f2(r.ratioToRtt)}×`, r.ratioToRtt <= 1.5]);
+}
+if (fig('s3-io')) {
+  const r = fig('s3-io').at64;
+  targets.push(['I/O-bound at 64: ≥ 85% of 64 / 20 ms', `${f0(r.throughput)}/s = ${f1(100 * r.fractionOfIdeal)}% of ${f0(r.ideal)}`, r.fractionOfIdeal >= 0.85]);
+}
+if (fig('s5-coldstart')) {
+  const r = fig('s5-coldstart');
+  targets.push(['Cold start to first answer ≤ 250 ms', `${f0(r.fnpoolMedianMs)} ms`, r.fnpoolMedianMs <= 250]);
+  targets.push(['Cold start ≤ 3.5× bare node', `${f2(r.ratioToBareNode)}× (node -e 0: ${f0(r.bareNodeMedianMs)} ms)`, r.ratioToBareNode <= 3.5]);
+}
+if (fig('s6-memory')) {
+  const r = fig('s6-memory').idleMB.fn2;
+  targets.push(['Idle RSS with 2 workers ≤ 100 MB', `${f1(r)} MB`, r <= 100]);
+}
+const targetRows = targets.map(([what, measured, met]) => [what, measured, met ? 'met' : 'MISSED']);
+process.stdout.write(`Targets (issue 3)\n${table(['target', 'measured', ''], targetRows)}\n`);
+process.stdout.write(`\n${((Date.now() - started) / 1000).toFixed(1)} s in all; results in ${path.relative(process.cwd(), RESULTS) || RESULTS}/\n`);
+writeFileSync(path.join(RESULTS, 'summary.json'), JSON.stringify({
+  at: new Date().toISOString(), machine, settings, seconds: (Date.now() - started) / 1000,
+  targets: targets.map(([target, measured, met]) => ({ target, measured, met })),
+  markdown: { targets: markdownTable(['target', 'measured', ''], targetRows),
+    scenarios: Object.fromEntries(Object.entries(done).map(([k, r]) => [k, markdownTable(r.headers, r.rows)])) },
+}, null, 2) + '\n');
