@@ -1,10 +1,10 @@
 // `fnpool serve`, what `bootstrap` runs: read the configuration, start the workers (the handler is
 // loaded before the first invocation is fetched), then serve the platform until SIGTERM/SIGINT.
+// Cold start is paid on every new instance: the worker threads are started first, and the rest of
+// the runtime (pino, p-queue, undici) is imported while they boot and load the handler.
 import { loadConfig, type RuntimeConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
-import { Executor } from './executor/executor.js';
-import { createLogger, type Logger } from './logging/logger.js';
-import { FunctionGraphAdapter } from './platforms/functiongraph/adapter.js';
+import type { Logger } from './logging/logger.js';
 
 export const EXIT_CONFIG = 2;
 
@@ -17,15 +17,19 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     process.stderr.write(`fnpool: ${err.message}\n`);
     process.exit(EXIT_CONFIG);
   }
-  const log = createLogger({ ...config.worker.log, batched: true });
-  guardMainThread(log);
   if (config.platform !== 'functiongraph') {
-    log.fatal(`FNPOOL_PLATFORM=${config.platform} is not supported by this version yet; use functiongraph`);
-    exitAfterFlush(log, EXIT_CONFIG);
-    return;
+    process.stderr.write(`fnpool: FNPOOL_PLATFORM=${config.platform} is not supported by this version yet; use functiongraph\n`);
+    process.exit(EXIT_CONFIG);
   }
 
-  const executor = await Executor.start(config, log);
+  const { WorkerPool } = await import('./executor/worker-pool.js');
+  const workers = new WorkerPool(config);
+  const [{ createLogger }, { Executor }, { FunctionGraphAdapter }] = await Promise.all([
+    import('./logging/logger.js'), import('./executor/executor.js'), import('./platforms/functiongraph/adapter.js'),
+  ]);
+  const log = createLogger({ ...config.worker.log, batched: true });
+  guardMainThread(log);
+  const executor = await Executor.start(config, log, workers);
   const adapter = new FunctionGraphAdapter(config, executor, log);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -39,15 +39,18 @@ describe('shutdown', () => {
 
   test('context.signal aborts, with Runtime.Shutdown as its reason, when shutdown gives up on the invocation', async () => {
     const rt = await startRuntime({ env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '30', FNPOOL_SHUTDOWN_TIMEOUT_MS: '200' } });
-    const coop = rt.invoke({ action: 'cooperative' }, { requestId: 'coop-shutdown' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    rt.child.kill('SIGTERM');
-    assert.equal((await coop).error?.errorType, 'Runtime.Shutdown');
-    await rt.exited;
-    const record = rt.records.find((r) => r.requestId === 'coop-shutdown' && /signal aborted/.test(r.msg ?? ''));
-    assert.ok(record, 'the handler saw its signal abort');
-    assert.match(record.msg, /Runtime\.Shutdown/);
-    await rt.emulator.close();
+    try {
+      const coop = rt.invoke({ action: 'cooperative' }, { requestId: 'coop-shutdown' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rt.child.kill('SIGTERM');
+      assert.equal((await coop).error?.errorType, 'Runtime.Shutdown');
+      await rt.exited;
+      const record = rt.records.find((r) => r.requestId === 'coop-shutdown' && /signal aborted/.test(r.msg ?? ''));
+      assert.ok(record, 'the handler saw its signal abort');
+      assert.match(record.msg, /Runtime\.Shutdown/);
+    } finally {
+      await rt.stop();
+    }
   });
 
   test('the shutdown wait never goes past an invocation\'s own deadline', async () => {

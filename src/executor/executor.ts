@@ -8,18 +8,16 @@
 // ends per-thread concurrency, and the signal's clock counts queue time (piscina#869, TRAPS.md).
 // Deadlines run here from the invocation's arrival; a stuck thread is found through the claims
 // array (see claims.ts) and terminated from outside.
-import { BroadcastChannel } from 'node:worker_threads';
+import type { BroadcastChannel } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { CONTROL_CHANNEL, type ControlMessage, type InvocationMeta, type TaskRequest, type TaskResult } from '../protocol.js';
-import type { WorkerData } from '../worker/main.js';
+import { type ControlMessage, type InvocationMeta, type TaskRequest, type TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
-import { healthAwareBalancer } from './balancer.js';
-import { Claims, createClaims } from './claims.js';
+import type { Claims } from './claims.js';
+import { WorkerPool } from './worker-pool.js';
 
 /** One invocation as an adapter hands it over. */
 export interface Invocation {
@@ -47,8 +45,9 @@ const STEAL_AFTER_MS = 40;
 const MODULE_LOAD_BUDGET_MS = 30_000;
 const RSS_SAMPLE_MS = 100;
 const MAX_LOST_BEFORE_START = 5;
+/** How long handlers whose signal was aborted at shutdown may run on before their threads stop. */
+const SHUTDOWN_ABORT_GRACE_MS = 250;
 
-const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 
 /** Who took a thread down, as far as can be told. */
 type Culprit =
@@ -65,6 +64,8 @@ class Job {
   dispatchedAt = 0;
   answered = false;
   released = false;
+  /** The pool's promise for the current dispatch. */
+  task: Promise<unknown> | undefined;
   deadlineTimer: NodeJS.Timeout | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   readonly done: Promise<Outcome>;
@@ -81,11 +82,11 @@ export class Executor {
   readonly #log: Logger;
   readonly #pool: Piscina<TaskRequest, TaskResult>;
   readonly #claims: Claims;
-  readonly #control = new BroadcastChannel(CONTROL_CHANNEL);
+  readonly #control: BroadcastChannel;
   readonly #jobs = new Set<Job>();
   /** Threads that get no new work: being retired (reason) or stopped. */
-  readonly #excluded = new Set<number>();
-  readonly #busy = new Set<number>();
+  readonly #excluded: Set<number>;
+  readonly #busy: Set<number>;
   /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
   readonly #ready = new Set<number>();
   /** Why a thread was terminated, for the invocations that die with it. */
@@ -100,34 +101,24 @@ export class Executor {
   #drained: (() => void) | undefined;
   #rss = { at: 0, mb: 0 };
 
-  private constructor(config: RuntimeConfig, log: Logger) {
+  private constructor(config: RuntimeConfig, log: Logger, workers: WorkerPool) {
     this.#config = config;
     this.#log = log;
     this.admission = new Admission(config.concurrency);
-    this.#claims = new Claims(createClaims(config.concurrency), config.concurrency);
-    const heapMB = config.memory.workerHeapMB;
-    this.#pool = new Piscina<TaskRequest, TaskResult>({
-      filename: WORKER_FILE,
-      minThreads: config.threads,
-      maxThreads: config.threads,
-      idleTimeout: Infinity,
-      // Admission bounds the work, so that piscina holds no queue of its own (TRAPS.md).
-      concurrentTasksPerWorker: config.tasksPerThread,
-      // 'sync' freezes an idle worker: timers and log writes of finished handlers would stall.
-      atomics: 'disabled',
-      loadBalancer: healthAwareBalancer({ excluded: this.#excluded, busy: this.#busy }, config.tasksPerThread),
-      resourceLimits: heapMB === undefined ? undefined : { maxOldGenerationSizeMb: heapMB },
-      workerData: { config: config.worker, claims: this.#claims.buffer, concurrency: config.concurrency } satisfies WorkerData,
-    });
-    // A replacement worker that dies with no task reports only here (TRAPS.md).
-    this.#pool.on('error', (err: Error) => this.#log.error({ err }, 'worker thread failed'));
-    this.#control.unref();
+    this.#pool = workers.pool;
+    this.#claims = workers.claims;
+    this.#control = workers.control;
+    this.#excluded = workers.excluded;
+    this.#busy = workers.busy;
   }
 
-  /** Starts the pool and resolves once every worker has loaded the handler (or init failed). */
-  static async start(config: RuntimeConfig, log: Logger): Promise<Executor> {
-    const executor = new Executor(config, log);
-    await executor.#awaitInit();
+  /**
+   * Resolves once every worker has loaded the handler (or init failed). Pass a pool started
+   * earlier (startWorkers) to let the threads boot while the caller imported the rest.
+   */
+  static async start(config: RuntimeConfig, log: Logger, workers: WorkerPool = new WorkerPool(config)): Promise<Executor> {
+    const executor = new Executor(config, log, workers);
+    await executor.#awaitInit(workers);
     return executor;
   }
 
@@ -135,46 +126,51 @@ export class Executor {
     return this.#initFailure;
   }
 
-  async #awaitInit(): Promise<void> {
+  async #awaitInit(workers: WorkerPool): Promise<void> {
     const { threads, worker } = this.#config;
     const started = performance.now();
     // The worker's own timer ends an initializer that awaits forever; one that keeps its thread
     // busy can only be caught from here, so each thread's initializer is timed from 'loaded' too.
     // A module that ends its thread while loading (process.exit at top level) is caught by the
     // thread's exit: piscina does not replace threads that die while starting.
+    let initializing = true;
     await new Promise<void>((resolve) => {
       let ready = 0;
       const initializerTimers = new Map<number, NodeJS.Timeout>();
-      const exitListeners = this.#pool.threads.map((thread) => {
-        const onExit = (code: number) => finish(runtimeError(ErrorType.ImportModuleError,
-          `the worker thread exited with code ${code} while loading ${worker.handler} (process.exit() at the module's top level?)`));
-        thread.once('exit', onExit);
-        return () => thread.off('exit', onExit);
-      });
       const finish = (failure?: WireError) => {
-        if (failure !== undefined && this.#initFailure === undefined) this.#failInit(failure);
+        if (!initializing) return;
+        initializing = false;
+        if (failure !== undefined) this.#failInit(failure);
         clearTimeout(loadTimer);
         for (const timer of initializerTimers.values()) clearTimeout(timer);
-        for (const remove of exitListeners) remove();
-        this.#control.onmessage = (event) => this.#onControl((event as MessageEvent).data as ControlMessage);
         resolve();
       };
       const loadTimer = setTimeout(() => finish(runtimeError(ErrorType.ImportModuleError,
         `loading ${worker.handler} did not finish within ${MODULE_LOAD_BUDGET_MS / 1000} s`)),
         MODULE_LOAD_BUDGET_MS + (worker.initializer === undefined ? 0 : worker.initializerTimeoutMs));
-      this.#control.onmessage = (event) => {
-        const message = (event as MessageEvent).data as ControlMessage;
-        this.#onControl(message);
-        if (message.type === 'loaded' && worker.initializer !== undefined) {
-          initializerTimers.set(message.threadId, setTimeout(() => finish(runtimeError(ErrorType.InitializerTimeout,
-            `the initializer ${worker.initializer} did not finish within ${worker.initializerTimeoutMs / 1000} s ` +
-            '(RUNTIME_INITIALIZER_TIMEOUT) and kept its thread busy')), worker.initializerTimeoutMs + STUCK_GRACE_MS));
-        } else if (message.type === 'ready') {
-          clearTimeout(initializerTimers.get(message.threadId));
-          if (message.error !== undefined) finish(message.error);
-          else if (++ready === threads) finish();
+      workers.attach((event) => {
+        if (event.kind === 'error') {
+          this.#log.error({ err: event.error }, 'worker thread failed');
+        } else if (event.kind === 'exit') {
+          if (initializing) {
+            finish(runtimeError(ErrorType.ImportModuleError,
+              `the worker thread exited with code ${event.code} while loading ${worker.handler} (process.exit() at the module's top level?)`));
+          }
+        } else {
+          const message = event.message;
+          this.#onControl(message);
+          if (!initializing) return;
+          if (message.type === 'loaded' && worker.initializer !== undefined) {
+            initializerTimers.set(message.threadId, setTimeout(() => finish(runtimeError(ErrorType.InitializerTimeout,
+              `the initializer ${worker.initializer} did not finish within ${worker.initializerTimeoutMs / 1000} s ` +
+              '(RUNTIME_INITIALIZER_TIMEOUT) and kept its thread busy')), worker.initializerTimeoutMs + STUCK_GRACE_MS));
+          } else if (message.type === 'ready') {
+            clearTimeout(initializerTimers.get(message.threadId));
+            if (message.error !== undefined) finish(message.error);
+            else if (++ready === threads) finish();
+          }
         }
-      };
+      });
     });
     if (this.#initFailure === undefined) {
       this.#log.info({ threads, concurrency: this.#config.concurrency, initMs: Math.round(performance.now() - started) }, 'workers ready');
@@ -224,7 +220,7 @@ export class Executor {
     const request: TaskRequest = {
       token, slot: job.slot.index, requestId: inv.requestId, body: inv.body, deadlineMs: inv.deadlineMs, meta: inv.meta,
     };
-    this.#pool.run(request).then(
+    job.task = this.#pool.run(request).then(
       (result) => this.#onResult(job, result),
       (error: unknown) => this.#onWorkerLost(job, token, error),
     );
@@ -490,11 +486,20 @@ export class Executor {
       });
     }
     if (this.#jobs.size > 0) {
+      const remaining = [...this.#jobs];
       this.#control.postMessage({ type: 'abort-all', reason: 'shutdown' } satisfies ControlMessage);
-      for (const job of [...this.#jobs]) {
+      for (const job of remaining) {
         this.#answer(job, { ok: false, error: runtimeError(ErrorType.Shutdown, `the runtime stopped before the invocation finished (FNPOOL_SHUTDOWN_TIMEOUT_MS=${timeoutMs})`) });
         this.#release(job);
       }
+      // Cooperative handlers get a moment to act on their aborted signal (and log it) before
+      // their threads are stopped.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(remaining.map((job) => job.task)),
+        new Promise((resolve) => { timer = setTimeout(resolve, SHUTDOWN_ABORT_GRACE_MS); }),
+      ]);
+      clearTimeout(timer);
     }
     this.#stopMonitor();
     this.#control.close();

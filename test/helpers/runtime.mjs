@@ -1,6 +1,7 @@
 // Test harness: the real `bootstrap` as a child process against the emulator on a loopback port,
 // with a real handler folder. Collects the runtime's stdout as parsed JSON log records.
 import { spawn } from 'node:child_process';
+import { after } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
@@ -11,6 +12,15 @@ export const fixture = (name) => path.join(ROOT, 'test', 'fixtures', name);
 
 /** Variables of the machine that would leak into the runtime's configuration. */
 const SCRUBBED = /^(RUNTIME_|FNPOOL_|AWS_LAMBDA_|_HANDLER$|LAMBDA_TASK_ROOT$|FC_SERVER_PORT$|PORT$|K_SERVICE$)/;
+
+/** Everything started in this test file, stopped at its end even when a test failed midway. */
+const started = new Set();
+after(async () => {
+  await Promise.allSettled([...started].map(async ({ child, emulator, ownEmulator }) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (ownEmulator) await emulator.close();
+  }));
+});
 
 /**
  * Starts an emulator and the real bootstrap against it.
@@ -56,6 +66,7 @@ export async function startRuntime(opts = {}) {
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => stderr.push(chunk));
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  started.add({ child, emulator, ownEmulator: !opts.emulator });
 
   /** Resolves with the first record that matches, failing after timeoutMs. */
   const waitForLog = (predicate, timeoutMs = 10_000) => new Promise((resolve, reject) => {

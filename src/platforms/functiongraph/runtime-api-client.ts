@@ -3,7 +3,7 @@
 // waited ~1 s (TRAPS.md). Polls have no headers/body timeout (the instance may be frozen between
 // invocations for minutes); aborting one rejects at once, which is how shutdown stops fetching.
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Pool } from '../undici-pool.js';
 import type { Logger } from '../../logging/logger.js';
 import type { InvocationMeta } from '../../protocol.js';
 import { Backoff } from '../backoff.js';

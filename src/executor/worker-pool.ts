@@ -1,0 +1,79 @@
+// The Piscina pool and the channels around it, started as early as possible: the worker threads
+// boot (and load the handler) while the main thread is still importing the rest of the runtime.
+// Whatever the pool reports before the executor is ready — init messages on the control channel,
+// thread exits, pool errors — is kept and handed over in order, since a BroadcastChannel message
+// posted before anyone listens is lost and an 'error' event with no listener would throw.
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { RuntimeConfig } from '../config/config.js';
+import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
+import type { WorkerData } from '../worker/main.js';
+import { healthAwareBalancer } from './balancer.js';
+import { Claims, createClaims } from './claims.js';
+
+const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+
+export type PoolEvent =
+  | { kind: 'control'; message: ControlMessage }
+  | { kind: 'exit'; threadId: number; code: number }
+  | { kind: 'error'; error: Error };
+
+export class WorkerPool {
+  readonly pool: Piscina<TaskRequest, TaskResult>;
+  readonly claims: Claims;
+  readonly control = new BroadcastChannel(CONTROL_CHANNEL);
+  /** threadIds that must receive no new task (being retired or stopped). */
+  readonly excluded = new Set<number>();
+  /** threadIds whose event loop looked saturated at the last sample. */
+  readonly busy = new Set<number>();
+  #early: PoolEvent[] | undefined = [];
+  #sink: ((event: PoolEvent) => void) | undefined;
+
+  constructor(config: RuntimeConfig) {
+    this.claims = new Claims(createClaims(config.concurrency), config.concurrency);
+    this.control.onmessage = (event) => this.#emit({ kind: 'control', message: (event as MessageEvent).data as ControlMessage });
+    this.control.unref();
+    const heapMB = config.memory.workerHeapMB;
+    this.pool = new Piscina<TaskRequest, TaskResult>({
+      filename: WORKER_FILE,
+      minThreads: config.threads,
+      maxThreads: config.threads,
+      idleTimeout: Infinity,
+      // Admission bounds the work, so that piscina holds no queue of its own (TRAPS.md).
+      concurrentTasksPerWorker: config.tasksPerThread,
+      // 'sync' freezes an idle worker: timers and log writes of finished handlers would stall.
+      atomics: 'disabled',
+      recordTiming: false,
+      loadBalancer: healthAwareBalancer(this, config.tasksPerThread),
+      resourceLimits: heapMB === undefined ? undefined : { maxOldGenerationSizeMb: heapMB },
+      workerData: { config: config.worker, claims: this.claims.buffer, concurrency: config.concurrency } satisfies WorkerData,
+    });
+    // A replacement worker that dies with no task reports only here (TRAPS.md).
+    this.pool.on('error', (error: Error) => this.#emit({ kind: 'error', error }));
+    // Threads that die while starting are not replaced by piscina: their exit is the only sign.
+    for (const thread of this.pool.threads) this.#watchExit(thread);
+  }
+
+  /** Receives every event from now on, after those that came before. */
+  attach(sink: (event: PoolEvent) => void): void {
+    this.#sink = sink;
+    const early = this.#early ?? [];
+    this.#early = undefined;
+    for (const event of early) sink(event);
+  }
+
+  get threads(): Worker[] {
+    return this.pool.threads;
+  }
+
+  #watchExit(thread: Worker): void {
+    const { threadId } = thread;
+    thread.once('exit', (code) => this.#emit({ kind: 'exit', threadId, code }));
+  }
+
+  #emit(event: PoolEvent): void {
+    if (this.#early !== undefined) this.#early.push(event);
+    else this.#sink?.(event);
+  }
+}
