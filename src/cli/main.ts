@@ -1,38 +1,100 @@
 #!/usr/bin/env node
 // The fnpool command line: one entry, one subcommand per job. Argument parsing only; the work is
-// done by the modules each subcommand calls.
+// done by the modules each subcommand calls. A UsageError from any of them is one line on stderr
+// and exit status 2; anything else is a bug of fnpool's and keeps its stack.
 import { readFileSync } from 'node:fs';
+import { EXIT_USAGE, UsageError } from './args.js';
 
 const USAGE = `fnpool — a FaaS custom runtime that runs many invocations at once on every core
 
 Usage:
-  fnpool serve              run the runtime (what bootstrap runs on the platform)
-  fnpool start [dir]        a local FunctionGraph platform for the function in dir
+  fnpool start [dir]          a local FunctionGraph platform for the function in dir
+  fnpool invoke [event]       send one event to it (or, with --dir, to a one-shot platform)
+  fnpool package [dir]        a zip of the function and the runtime, ready to upload
+  fnpool serve                run the runtime (what bootstrap runs on the platform)
+  fnpool <command> --help     help for a command, with examples
   fnpool --version
-  fnpool <command> --help   help for a command
+
+Examples:
+  fnpool start examples/hello
+  fnpool invoke '{"name":"fnpool"}'
+  fnpool invoke --dir examples/hello '{"name":"fnpool"}'
+  fnpool package examples/hello -o function.zip
 `;
 
+const SERVE_HELP = `Usage: fnpool serve
+
+Runs the runtime against the platform named by the environment (RUNTIME_API_ADDR for
+FunctionGraph). This is what bootstrap runs; to try a function on this machine use fnpool start.
+`;
+
+type Command = (argv: string[]) => Promise<number | void>;
+
+const COMMANDS: Record<string, () => Promise<{ command: Command; help: string }>> = {
+  start: async () => {
+    const m = await import('./start.js');
+    return { command: m.start, help: m.HELP };
+  },
+  invoke: async () => {
+    const m = await import('./invoke.js');
+    return { command: m.invoke, help: m.HELP };
+  },
+  package: async () => {
+    const m = await import('./package.js');
+    return { command: m.packageFunction, help: m.HELP };
+  },
+  serve: async () => ({
+    command: async (argv) => {
+      // Other arguments are the platform's (bootstrap passes its own on: OpenEdge's -c CONFIG).
+      if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+        process.stdout.write(SERVE_HELP);
+        return;
+      }
+      await (await import('../runtime.js')).serve();
+    },
+    help: SERVE_HELP,
+  }),
+};
+
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return (await import('../runtime.js')).serve();
-    case 'start':
-      return (await import('./start.js')).start(rest);
+  const [name, ...rest] = argv;
+  switch (name) {
     case '--version':
     case '-v':
+    case 'version':
       process.stdout.write(`${version()}\n`);
       return;
     case undefined:
     case '--help':
     case '-h':
-    case 'help':
       process.stdout.write(USAGE);
       return;
-    default:
-      process.stderr.write(`fnpool: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      process.exit(2);
+    case 'help': {
+      const topic = rest[0];
+      if (topic === undefined) {
+        process.stdout.write(USAGE);
+        return;
+      }
+      const load = COMMANDS[topic];
+      if (!load) return usageError('help', `no such command ${JSON.stringify(topic)} (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      process.stdout.write((await load()).help);
+      return;
+    }
   }
+  const load = COMMANDS[name];
+  if (!load) return usageError(null, `unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')}; see fnpool --help)`);
+  try {
+    const code = await (await load()).command(rest);
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(name, err.message);
+    throw err;
+  }
+}
+
+function usageError(command: string | null, message: string): void {
+  process.stderr.write(`fnpool${command ? ` ${command}` : ''}: ${message}\n`);
+  process.exit(EXIT_USAGE);
 }
 
 function version(): string {

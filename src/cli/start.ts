@@ -1,119 +1,163 @@
 // `fnpool start [dir]`: a local FunctionGraph platform on this machine — the runtime API emulator,
-// the real bootstrap started against it as a child process with the function in dir, and an invoke
-// endpoint (POST http://127.0.0.1:9000/invoke) that returns the function's answer.
-import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+// the bootstrap (fnpool's, or any custom runtime's) started against it as a child process with the
+// function in dir, and an invoke endpoint (POST http://127.0.0.1:9000/invoke) that returns the
+// function's answer. --watch starts the bootstrap again when the function's files change.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { FunctionGraphEmulator, startInvokeEndpoint } from '../emulator/index.js';
+import { fromEnv, parse, shownPath, toBoolean, toPort, UsageError } from './args.js';
+import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, PACKAGE_JSON_HELP, resolveSettings } from './function-settings.js';
+import { LocalPlatform } from './local-platform.js';
+import { watchTree, type TreeWatcher } from './watch.js';
 
-const HELP = `Usage: fnpool start [dir] [options]
+export const HELP = `Usage: fnpool start [dir] [options]
 
-Starts a local FunctionGraph platform for the function in dir (default: the current folder) and
-prints how to invoke it. Ctrl-C stops everything.
+Starts a local FunctionGraph platform for the function in dir (default: the current folder): an
+emulator of the custom-runtime API, the bootstrap started against it, and an invoke endpoint
+(POST /invoke, body = the event) that answers with the function's result. Ctrl-C stops everything.
 
-Options:
-  --handler NAME       module.export of the handler           (default: index.handler)
-  --initializer NAME   module.export of the initializer       (default: none)
-  --timeout SECONDS    the function's timeout                 (default: 3)
-  --memory MB          the function's memory                  (default: 256)
-  --cpus N             the function's CPUs                    (default: 1)
-  --concurrency N      invocations in flight at once          (default: threads × 8)
-  --port PORT          port of the invoke endpoint            (default: 9000)
+Options (flag, environment variable, default):
+${FUNCTION_OPTIONS_HELP}
+  --port PORT          port of the invoke endpoint      FNPOOL_PORT (9000; 0 = any free port)
+  --api-port PORT      port of the runtime API emulator FNPOOL_API_PORT (0 = any free port)
+  --host ADDRESS       interface of both                FNPOOL_HOST (127.0.0.1)
+  -w, --watch          restart the bootstrap on changes FNPOOL_WATCH=1 (off)
+                       in dir (node_modules and dot-folders are not watched)
   -h, --help           this help
 
-Example:
+${PACKAGE_JSON_HELP}
+
+The bootstrap gets the environment FunctionGraph gives a custom runtime: RUNTIME_API_ADDR,
+RUNTIME_CODE_ROOT (dir), RUNTIME_HANDLER, RUNTIME_TIMEOUT, RUNTIME_MEMORY, RUNTIME_CPU, …; other
+variables (RUNTIME_USERDATA, FNPOOL_LOG_LEVEL, …) are passed on as they are.
+
+Examples:
   fnpool start examples/hello
   curl -s -X POST http://127.0.0.1:9000/invoke -d '{"name":"fnpool"}'
+
+  fnpool start . --handler src/app.handler --timeout 10 --memory 512 --cpus 2 --watch
+  fnpool start examples/initializer --port 9001
+  fnpool start my-go-function --bootstrap my-go-function/bootstrap
 `;
 
-const BOOTSTRAP = fileURLToPath(new URL('../../bootstrap', import.meta.url));
-
 export async function start(argv: string[]): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        handler: { type: 'string', default: 'index.handler' },
-        initializer: { type: 'string' },
-        timeout: { type: 'string', default: '3' },
-        memory: { type: 'string', default: '256' },
-        cpus: { type: 'string', default: '1' },
-        concurrency: { type: 'string' },
-        port: { type: 'string', default: '9000' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    usageError((err as Error).message);
-  }
-  if (args.values.help) {
+  const { values, positionals } = parse('start', argv, {
+    ...FUNCTION_OPTIONS,
+    port: { type: 'string' },
+    'api-port': { type: 'string' },
+    host: { type: 'string' },
+    watch: { type: 'boolean', short: 'w' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
     process.stdout.write(HELP);
     return;
   }
-  if (args.positionals.length > 1) usageError(`expected at most one folder, got ${args.positionals.join(' ')}`);
-  const dir = path.resolve(args.positionals[0] ?? '.');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) usageError(`${dir} is not a folder`);
-  const port = Number(args.values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) usageError(`--port ${args.values.port} is not a port number`);
-
-  const emulator = await FunctionGraphEmulator.start({ port: 0 });
-  let endpoint;
-  try {
-    endpoint = await startInvokeEndpoint(emulator, { port });
-  } catch (err) {
-    await emulator.close();
-    usageError((err as Error).message);
-  }
-
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    RUNTIME_API_ADDR: emulator.address,
-    RUNTIME_CODE_ROOT: dir,
-    RUNTIME_HANDLER: args.values.handler,
-    RUNTIME_TIMEOUT: args.values.timeout,
-    RUNTIME_MEMORY: args.values.memory,
-    RUNTIME_CPU: args.values.cpus,
-    RUNTIME_FUNC_NAME: path.basename(dir),
-    RUNTIME_FUNC_VERSION: 'latest',
-    RUNTIME_PACKAGE: 'local',
-    RUNTIME_PROJECT_ID: 'local',
-    FNPOOL_LOG_FORMAT: process.env.FNPOOL_LOG_FORMAT ?? (process.stdout.isTTY ? 'text' : 'json'),
+  if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.join(' ')}`);
+  const env = process.env;
+  const settings = resolveSettings(positionals[0], values, env);
+  const portOf = (flag: string, value: string | undefined, variable: string, fallback: number): number => {
+    if (value !== undefined) return toPort(`--${flag}`, value);
+    const v = fromEnv(env, [variable]);
+    return v ? toPort(v.name, v.value) : fallback;
   };
-  if (args.values.initializer) env.RUNTIME_INITIALIZER_HANDLER = args.values.initializer;
-  if (args.values.concurrency) env.FNPOOL_CONCURRENCY = args.values.concurrency;
+  const endpointPort = portOf('port', values.port, 'FNPOOL_PORT', 9000);
+  const apiPort = portOf('api-port', values['api-port'], 'FNPOOL_API_PORT', 0);
+  const host = values.host ?? fromEnv(env, ['FNPOOL_HOST'])?.value ?? '127.0.0.1';
+  const watchVar = fromEnv(env, ['FNPOOL_WATCH']);
+  const watching = values.watch ?? (watchVar ? toBoolean(watchVar.name, watchVar.value) : false);
 
-  const child = spawn(BOOTSTRAP, [], { env, stdio: 'inherit' });
-  process.stdout.write(
-    `fnpool: local FunctionGraph platform for ${dir} (handler ${args.values.handler})\n` +
-    `fnpool: runtime API emulator at http://${emulator.address}; invoke endpoint at ${endpoint.url}/invoke\n` +
-    `fnpool: try:\n  curl -s -X POST ${endpoint.url}/invoke -d '{"name":"fnpool"}'\n` +
-    `fnpool: Ctrl-C to stop\n`);
+  const platform = await LocalPlatform.start({ settings, host, apiPort, endpointPort, output: 'inherit' });
+  const url = platform.endpoint!.url;
+  platform.startRuntime();
+  process.stdout.write(banner(settings.dir, url, platform.emulator.address, describeSettings(settings),
+    settings.ownBootstrap ? undefined : settings.bootstrap, watching));
 
   let stopping = false;
-  const stop = async (code: number) => {
+  let watcher: TreeWatcher | undefined;
+  const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    await Promise.allSettled([endpoint.close(), emulator.close()]);
+    watcher?.close();
+    await platform.close();
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    process.stderr.write(`fnpool: the runtime exited (${signal ?? `code ${code}`})\n`);
-    void stop(code === 0 ? 1 : code ?? 1);
+  process.on('SIGINT', () => {
+    if (stopping) {
+      // A second Ctrl-C: no more waiting for the bootstrap's graceful shutdown.
+      platform.kill();
+      process.exit(130);
+    }
+    process.stderr.write('\nfnpool: stopping (Ctrl-C again to kill)\n');
+    void stop(0);
   });
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGHUP', () => void stop(0));
+
+  platform.on('exit', (code, signal) => {
+    if (stopping) return;
+    const how = signal ?? `code ${code}`;
+    if (watching) {
+      process.stderr.write(`fnpool: the runtime exited (${how}); waiting for a change in ${settings.dir} to start it again\n`);
+      return;
+    }
+    process.stderr.write(`fnpool: the runtime exited (${how}); stopping\n`);
+    void stop(code === 0 || code === null ? 1 : code);
+  });
+
+  if (watching) {
+    // One restart at a time; changes during a restart make one more restart after it.
+    let restarting = false;
+    let pending: string | undefined;
+    const restart = async (file: string): Promise<void> => {
+      restarting = true;
+      for (let next: string | undefined = file; next !== undefined && !stopping; next = pending) {
+        pending = undefined;
+        process.stderr.write(`fnpool: ${next} changed; starting the runtime again\n`);
+        await platform.stopRuntime();
+        if (!stopping) platform.startRuntime();
+      }
+      restarting = false;
+    };
+    watcher = watchTree(settings.dir, (file) => {
+      if (stopping) return;
+      if (restarting) pending = file;
+      else void restart(file);
+    });
+  }
 }
 
-function usageError(message: string): never {
-  process.stderr.write(`fnpool start: ${message}\n`);
-  process.exit(2);
+function banner(dir: string, url: string, apiAddr: string, settings: string, bootstrap: string | undefined, watching: boolean): string {
+  const event = sampleEvent(dir);
+  const defaultUrl = url === 'http://127.0.0.1:9000';
+  const invokeArgs = `${defaultUrl ? '' : `--url ${url} `}${event.cli}`;
+  return [
+    `fnpool: local FunctionGraph platform for ${shownPath(dir)}`,
+    `  function:    ${settings}`,
+    `  runtime:     ${bootstrap ? `custom bootstrap ${bootstrap}` : "fnpool's bootstrap"}${watching ? ' (restarted when files change)' : ''}`,
+    `  runtime API: RUNTIME_API_ADDR=${apiAddr}`,
+    `  invoke:      POST ${url}/invoke`,
+    `  try:         curl -s -X POST ${url}/invoke -d ${event.curl}`,
+    `               fnpool invoke ${invokeArgs}`,
+    '  Ctrl-C to stop',
+    '',
+  ].join('\n');
+}
+
+/** The folder's event.json when there is one (examples have one), else {}; quoted for a shell. */
+function sampleEvent(dir: string): { curl: string; cli: string } {
+  const file = path.join(dir, 'event.json');
+  if (existsSync(file)) {
+    const rel = shownPath(file);
+    let compact: string | undefined;
+    try {
+      compact = JSON.stringify(JSON.parse(readFileSync(file, 'utf8')));
+    } catch {
+      // not JSON: point at the file
+    }
+    if (compact !== undefined && compact.length <= 80 && !compact.includes("'")) {
+      return { curl: `'${compact}'`, cli: `'${compact}'` };
+    }
+    return { curl: `@${rel}`, cli: `--event ${rel}` };
+  }
+  return { curl: "'{}'", cli: "'{}'" };
 }

@@ -1,0 +1,94 @@
+// Argument parsing shared by the commands: node's util.parseArgs with one-line messages, and the
+// UsageError that main.ts turns into `fnpool <command>: message` on stderr and exit status 2.
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake of the person at the keyboard: printed as one line, no stack, exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FUNCTION_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * parseArgs in strict mode, with its errors reworded: node's own text for an unknown option is a
+ * paragraph about `--`; a person needs the option's name and where to look.
+ */
+export function parse<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+    const name = quoted.split(' ')[0] ?? quoted;
+    switch (e.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw new UsageError(`unknown option ${name} (see fnpool ${command} --help)`);
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+        if (/argument missing/.test(e.message)) throw new UsageError(`option ${name} needs a value`);
+        throw new UsageError(`option ${name} takes no value`);
+      default:
+        throw new UsageError(e.message);
+    }
+  }
+}
+
+/** The first of the environment variables that is set and not empty. */
+export function fromEnv(env: NodeJS.ProcessEnv, names: readonly string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') return { name, value: value.trim() };
+  }
+  return undefined;
+}
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** e.g. 'seconds', 'MB': named in the message. */
+  unit?: string;
+}
+
+/** Parses a number given by `source` (a flag, a variable or a config key), or says what is wrong. */
+export function toNumber(source: string, raw: string | number, rule: NumberRule): number {
+  const value = typeof raw === 'number' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
+  const kind = rule.integer ? 'a whole number' : 'a number';
+  const unit = rule.unit ? ` of ${rule.unit}` : '';
+  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value))) {
+    throw new UsageError(`${source} ${JSON.stringify(String(raw))} is not ${kind}${unit}`);
+  }
+  if (rule.min !== undefined && value < rule.min) throw new UsageError(`${source} ${value} is below ${rule.min}`);
+  if (rule.max !== undefined && value > rule.max) throw new UsageError(`${source} ${value} is above ${rule.max}`);
+  return value;
+}
+
+/** A port number; 0 means any free port. */
+export function toPort(source: string, raw: string): number {
+  return toNumber(source, raw, { min: 0, max: 65535, integer: true });
+}
+
+/** 1/true/yes/on and 0/false/no/off, as environment variables spell booleans. */
+export function toBoolean(source: string, raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new UsageError(`${source} ${JSON.stringify(raw)} is not a boolean (1 or 0)`);
+}
+
+/** A path for messages: relative when it is under the current folder, absolute elsewhere. */
+export function shownPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}

@@ -1,0 +1,203 @@
+// The settings of the function a local platform runs (`fnpool start`, `fnpool invoke --dir`): its
+// folder, handler, initializer, timeout, memory, CPUs and concurrency, and the bootstrap that serves
+// it. Each is taken from the first of: the command-line flag, the environment variable the runtime
+// itself reads, the "fnpool" object of the folder's package.json, the default. Then turned into the
+// environment FunctionGraph gives a custom runtime.
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromEnv, toNumber, UsageError, type NumberRule } from './args.js';
+
+/** fnpool's own bootstrap, beside dist/ in a checkout and in the installed package. */
+export const FNPOOL_BOOTSTRAP = fileURLToPath(new URL('../../bootstrap', import.meta.url));
+
+export interface FunctionSettings {
+  /** Absolute path of the function's folder (RUNTIME_CODE_ROOT). */
+  dir: string;
+  handler: string;
+  initializer?: string;
+  /** Seconds. */
+  timeout: number;
+  /** MB. */
+  memory: number;
+  cpus: number;
+  concurrency?: number;
+  /** Absolute path of the executable started as the custom runtime. */
+  bootstrap: string;
+  /** True when bootstrap is fnpool's own. */
+  ownBootstrap: boolean;
+}
+
+/** The flags every command that runs a function locally accepts (parseArgs options). */
+export const FUNCTION_OPTIONS = {
+  handler: { type: 'string' },
+  initializer: { type: 'string' },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  cpus: { type: 'string' },
+  concurrency: { type: 'string' },
+  bootstrap: { type: 'string' },
+} as const;
+
+export const FUNCTION_OPTIONS_HELP = `  --handler NAME       module.export of the handler     FNPOOL_HANDLER, RUNTIME_HANDLER (index.handler)
+  --initializer NAME   module.export of the initializer FNPOOL_INITIALIZER, RUNTIME_INITIALIZER_HANDLER (none)
+  --timeout SECONDS    the function's timeout           RUNTIME_TIMEOUT (3)
+  --memory MB          the function's memory            FNPOOL_MEMORY_MB, RUNTIME_MEMORY (256)
+  --cpus N             the function's CPUs              RUNTIME_CPU (1)
+  --concurrency N      invocations in flight at once    FNPOOL_CONCURRENCY (threads × 8)
+  --bootstrap PATH     any custom-runtime executable    FNPOOL_BOOTSTRAP (fnpool's own bootstrap)`;
+
+export const PACKAGE_JSON_HELP = `The function's package.json may hold defaults for these under "fnpool", e.g.
+  "fnpool": { "handler": "index.handler", "initializer": "index.init", "timeout": 10,
+              "memory": 512, "cpus": 2, "concurrency": 4 }
+A flag wins over its environment variable, which wins over package.json.`;
+
+type FunctionFlags = { [K in keyof typeof FUNCTION_OPTIONS]?: string };
+
+interface Setting {
+  env: readonly string[];
+  key: string;
+}
+
+const SETTINGS = {
+  handler: { env: ['FNPOOL_HANDLER', 'RUNTIME_HANDLER'], key: 'handler' },
+  initializer: { env: ['FNPOOL_INITIALIZER', 'RUNTIME_INITIALIZER_HANDLER'], key: 'initializer' },
+  timeout: { env: ['RUNTIME_TIMEOUT'], key: 'timeout' },
+  memory: { env: ['FNPOOL_MEMORY_MB', 'RUNTIME_MEMORY'], key: 'memory' },
+  cpus: { env: ['RUNTIME_CPU'], key: 'cpus' },
+  concurrency: { env: ['FNPOOL_CONCURRENCY'], key: 'concurrency' },
+  bootstrap: { env: ['FNPOOL_BOOTSTRAP'], key: 'bootstrap' },
+} as const satisfies Record<string, Setting>;
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.values(SETTINGS).map((s) => s.key));
+
+/** Checks the folder and resolves every setting, or throws a UsageError naming the bad one. */
+export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags, env: NodeJS.ProcessEnv = process.env): FunctionSettings {
+  const dir = path.resolve(dirArg ?? '.');
+  if (!existsSync(dir)) throw new UsageError(`no such folder: ${dirArg ?? dir}`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${dirArg ?? dir} is not a folder`);
+  const file = packageDefaults(dir);
+
+  /** The raw value and where it came from, for messages. */
+  const pick = (name: keyof typeof SETTINGS): { source: string; value: string | number } | undefined => {
+    const flag = flags[name];
+    if (flag !== undefined) return { source: `--${name}`, value: flag };
+    const fromVar = fromEnv(env, SETTINGS[name].env);
+    if (fromVar) return { source: fromVar.name, value: fromVar.value };
+    const fromFile = file.values[SETTINGS[name].key];
+    if (fromFile !== undefined) return { source: `${file.where}.${SETTINGS[name].key}`, value: fromFile };
+    return undefined;
+  };
+  const text = (name: 'handler' | 'initializer' | 'bootstrap'): string | undefined => {
+    const got = pick(name);
+    if (got === undefined) return undefined;
+    if (typeof got.value !== 'string' || got.value.trim() === '') throw new UsageError(`${got.source} must be a non-empty string`);
+    return got.value.trim();
+  };
+  const num = (name: 'timeout' | 'memory' | 'cpus' | 'concurrency', rule: NumberRule): number | undefined => {
+    const got = pick(name);
+    return got === undefined ? undefined : toNumber(got.source, got.value, rule);
+  };
+
+  const bootstrapArg = text('bootstrap');
+  const bootstrap = bootstrapArg === undefined ? FNPOOL_BOOTSTRAP : checkExecutable(bootstrapArg, pick('bootstrap')!.source);
+  const concurrency = num('concurrency', { min: 1, max: 10_000, integer: true });
+  const initializer = text('initializer');
+  return {
+    dir,
+    handler: text('handler') ?? 'index.handler',
+    ...(initializer !== undefined ? { initializer } : {}),
+    timeout: num('timeout', { min: 0.001, max: 43_200, unit: 'seconds' }) ?? 3,
+    memory: num('memory', { min: 1, max: 1_048_576, integer: true, unit: 'MB' }) ?? 256,
+    cpus: num('cpus', { min: 0.001, max: 1024, unit: 'CPUs' }) ?? 1,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    bootstrap,
+    ownBootstrap: bootstrap === FNPOOL_BOOTSTRAP,
+  };
+}
+
+/** The variables that another spelling of the same setting could override in the runtime. */
+const SHADOWING = [
+  'FNPOOL_HANDLER', '_HANDLER', 'FNPOOL_INITIALIZER', 'FNPOOL_MEMORY_MB', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'FNPOOL_CODE_ROOT', 'LAMBDA_TASK_ROOT', 'FNPOOL_PLATFORM', 'AWS_LAMBDA_RUNTIME_API', 'FNPOOL_BOOTSTRAP',
+];
+
+/**
+ * The environment of the bootstrap: the caller's, with the settings written as the RUNTIME_*
+ * variables FunctionGraph sets (the contract every custom runtime reads), and the fnpool spellings
+ * of the same settings removed, so that the resolved value is the one the runtime sees.
+ */
+export function runtimeEnv(settings: FunctionSettings, apiAddr: string, env: NodeJS.ProcessEnv, logFormat: 'json' | 'text'): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const name of SHADOWING) delete out[name];
+  delete out.RUNTIME_INITIALIZER_HANDLER;
+  delete out.FNPOOL_CONCURRENCY;
+  Object.assign(out, {
+    RUNTIME_API_ADDR: apiAddr,
+    RUNTIME_CODE_ROOT: settings.dir,
+    RUNTIME_HANDLER: settings.handler,
+    RUNTIME_TIMEOUT: String(settings.timeout),
+    RUNTIME_MEMORY: String(settings.memory),
+    RUNTIME_CPU: String(settings.cpus),
+    RUNTIME_FUNC_NAME: env.RUNTIME_FUNC_NAME ?? path.basename(settings.dir),
+    RUNTIME_FUNC_VERSION: env.RUNTIME_FUNC_VERSION ?? 'latest',
+    RUNTIME_PACKAGE: env.RUNTIME_PACKAGE ?? 'default',
+    RUNTIME_PROJECT_ID: env.RUNTIME_PROJECT_ID ?? 'local',
+    RUNTIME_USERDATA: env.RUNTIME_USERDATA ?? '{}',
+    FNPOOL_LOG_FORMAT: env.FNPOOL_LOG_FORMAT ?? logFormat,
+  });
+  if (settings.initializer !== undefined) out.RUNTIME_INITIALIZER_HANDLER = settings.initializer;
+  if (settings.concurrency !== undefined) out.FNPOOL_CONCURRENCY = String(settings.concurrency);
+  return out;
+}
+
+/** One line for the banner: what runs, with which settings. */
+export function describeSettings(s: FunctionSettings): string {
+  const parts = [
+    `handler ${s.handler}`,
+    ...(s.initializer ? [`initializer ${s.initializer}`] : []),
+    `timeout ${s.timeout} s`,
+    `memory ${s.memory} MB`,
+    `${s.cpus} CPU${s.cpus === 1 ? '' : 's'}`,
+    ...(s.concurrency ? [`concurrency ${s.concurrency}`] : []),
+  ];
+  return parts.join(', ');
+}
+
+function packageDefaults(dir: string): { where: string; values: Record<string, string | number> } {
+  const file = path.join(dir, 'package.json');
+  const where = 'package.json "fnpool"';
+  if (!existsSync(file)) return { where, values: {} };
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const section = (pkg as { fnpool?: unknown } | null)?.fnpool;
+  if (section === undefined) return { where, values: {} };
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) {
+    throw new UsageError(`${where} in ${file} must be an object`);
+  }
+  const values: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(section)) {
+    if (!KNOWN_KEYS.has(key)) throw new UsageError(`${where} in ${file}: unknown key ${JSON.stringify(key)} (known: ${[...KNOWN_KEYS].join(', ')})`);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new UsageError(`${where}.${key} in ${file} must be a string or a number`);
+    values[key] = value;
+  }
+  // A bootstrap named in package.json is relative to the function's folder, not to the cwd.
+  if (typeof values.bootstrap === 'string') values.bootstrap = path.resolve(dir, values.bootstrap);
+  return { where, values };
+}
+
+function checkExecutable(file: string, source: string): string {
+  const abs = path.resolve(file);
+  if (!existsSync(abs)) throw new UsageError(`${source} ${file}: no such file`);
+  if (!statSync(abs).isFile()) throw new UsageError(`${source} ${file} is not a file`);
+  try {
+    accessSync(abs, constants.X_OK);
+  } catch {
+    throw new UsageError(`${source} ${file} is not executable (chmod +x ${file})`);
+  }
+  return abs;
+}

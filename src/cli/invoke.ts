@@ -1,0 +1,270 @@
+// `fnpool invoke`: sends one event to a function and prints its answer. Either to a running local
+// platform (`fnpool start`, through its invoke endpoint), or with --dir to a one-shot local platform
+// started for this one invocation and stopped after it. Exit status: 0 the function answered, 1 it
+// failed (its error type, message and stack are printed), 2 the command was wrong.
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import { EmulatorError, type InvokeError } from '../emulator/index.js';
+import { EXIT_FUNCTION_ERROR, EXIT_OK, fromEnv, parse, UsageError } from './args.js';
+import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, resolveSettings } from './function-settings.js';
+import { LocalPlatform } from './local-platform.js';
+
+export const HELP = `Usage: fnpool invoke [event] [options]
+
+Sends one event to a function and prints its result; for a function error, its type, message and
+stack (on stderr). Exit status: 0 success, 1 function error, 2 usage error.
+
+The event is JSON: inline as the argument, from a file (--event FILE), or from standard input
+(--event - or the argument -). Without one, the event is {}.
+
+Options:
+  -e, --event FILE     read the event from FILE (- for standard input)
+  --url URL            a running local platform (fnpool start)   FNPOOL_URL (http://127.0.0.1:9000)
+  --dir DIR            no running platform: start one for the function in DIR, invoke it once,
+                       stop it (the runtime's logs go to stderr)
+  --async              send X-CFF-Invoke-Type: async (context.getInvokeType() is 'async')
+  --request-id ID      the request id (default: a fresh UUID)
+  --json               print one JSON object for scripts: {"ok", "requestId", "durationMs",
+                       "result" | "resultBase64" | "error": {errorType, errorMessage, stackTrace}}
+  -q, --quiet          with --dir: do not show the runtime's logs
+  -h, --help           this help
+
+With --dir, these choose how the function runs (as for fnpool start):
+${FUNCTION_OPTIONS_HELP}
+
+Examples:
+  fnpool invoke '{"name":"fnpool"}'
+  fnpool invoke --event examples/apig/event.json --url http://127.0.0.1:9001
+  echo '{"limit": 2000000}' | fnpool invoke - --dir examples/cpu --json
+  fnpool invoke --dir examples/hello --timeout 10 '{"name":"once"}'
+`;
+
+/** What came back, the same whether it came over HTTP or straight from the emulator. */
+interface Answer {
+  ok: boolean;
+  requestId: string;
+  durationMs: number;
+  body: Buffer;
+  contentType: string;
+  error?: InvokeError;
+}
+
+export async function invoke(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('invoke', argv, {
+    ...FUNCTION_OPTIONS,
+    event: { type: 'string', short: 'e' },
+    url: { type: 'string' },
+    dir: { type: 'string' },
+    async: { type: 'boolean' },
+    'request-id': { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`expected one event, got ${positionals.length} arguments (quote the JSON: '{"a": 1}')`);
+  }
+  if (positionals.length === 1 && values.event !== undefined) throw new UsageError('give the event either inline or with --event, not both');
+  if (values.dir !== undefined && values.url !== undefined) throw new UsageError('give either --url (a running platform) or --dir (a one-shot one), not both');
+  if (values.dir === undefined) {
+    const runFlag = Object.keys(FUNCTION_OPTIONS).find((name) => values[name as keyof typeof FUNCTION_OPTIONS] !== undefined);
+    if (runFlag) throw new UsageError(`--${runFlag} chooses how a function runs: it needs --dir (a running platform was started with its own)`);
+  }
+  const requestId = values['request-id'];
+  if (requestId !== undefined && !/^[\x21-\x7e]+$/.test(requestId)) throw new UsageError('--request-id must be printable ASCII without spaces');
+
+  const event = await readEvent(positionals[0], values.event);
+  const invokeType = values.async ? 'async' : 'sync';
+
+  let answer: Answer;
+  if (values.dir !== undefined) {
+    const settings = resolveSettings(values.dir, values);
+    answer = await invokeOnce(event, settings, invokeType, requestId, values.quiet ? 'ignore' : 'stderr');
+  } else {
+    const fromVar = fromEnv(process.env, ['FNPOOL_URL']);
+    const [source, url] = values.url !== undefined ? ['--url', values.url]
+      : fromVar ? [fromVar.name, fromVar.value] : ['--url', 'http://127.0.0.1:9000'];
+    answer = await invokeUrl(event, url, source, invokeType, requestId);
+  }
+  print(answer, values.json === true);
+  return answer.ok ? EXIT_OK : EXIT_FUNCTION_ERROR;
+}
+
+/** The event's bytes, checked to be JSON: a bad one is named (where, and what the parser said). */
+async function readEvent(inline: string | undefined, file: string | undefined): Promise<Buffer> {
+  let bytes: Buffer;
+  let where: string;
+  if (inline === '-' || file === '-') {
+    bytes = await readStdin();
+    where = 'the event on standard input';
+  } else if (file !== undefined) {
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(code === 'ENOENT' ? `--event ${file}: no such file` : `--event ${file}: ${(err as Error).message}`);
+    }
+    where = file;
+  } else if (inline !== undefined) {
+    bytes = Buffer.from(inline, 'utf8');
+    where = 'the event';
+  } else {
+    return Buffer.from('{}');
+  }
+  if (bytes.toString('utf8').trim() === '') return Buffer.from('{}');
+  try {
+    JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new UsageError(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+  return bytes;
+}
+
+async function readStdin(): Promise<Buffer> {
+  if (process.stdin.isTTY) process.stderr.write('fnpool invoke: reading the event from standard input (Ctrl-D to end)\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** POST to a running platform's invoke endpoint. No timeout of ours: the function's own applies. */
+async function invokeUrl(event: Buffer, base: string, source: string, invokeType: 'sync' | 'async', requestId: string | undefined): Promise<Answer> {
+  let target: URL;
+  try {
+    target = new URL('invoke', base.endsWith('/') ? base : `${base}/`);
+  } catch {
+    throw new UsageError(`${source} ${base} is not a URL`);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new UsageError(`${source} ${base}: only http and https are supported`);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (invokeType === 'async') headers['x-cff-invoke-type'] = 'async';
+  if (requestId !== undefined) headers['x-cff-request-id'] = requestId;
+  // undici's default headersTimeout (300 s) would cut a long function short.
+  const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+  const started = performance.now();
+  let res;
+  try {
+    res = await request(target, { method: 'POST', headers, body: event, dispatcher });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED') {
+      throw new UsageError(`no local platform at ${base} (start one with fnpool start, or invoke with --dir)`);
+    }
+    throw new UsageError(`cannot reach ${base}: ${(err as Error).message}`);
+  }
+  const body = Buffer.from(await res.body.arrayBuffer());
+  const durationMs = Math.round(performance.now() - started);
+  await dispatcher.close();
+  const header = (name: string): string | undefined => {
+    const v = res.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const id = header('x-cff-request-id') ?? requestId ?? '';
+  const contentType = header('content-type') ?? 'application/octet-stream';
+  if (res.statusCode === 200) return { ok: true, requestId: id, durationMs, body, contentType };
+  if (res.statusCode === 404) throw new UsageError(`${base} is not a local platform (no /invoke there)`);
+  return { ok: false, requestId: id, durationMs, body, contentType, error: errorOf(body, res.statusCode) };
+}
+
+/** A one-shot local platform: the emulator and the bootstrap, for one invocation. */
+async function invokeOnce(
+  event: Buffer,
+  settings: ReturnType<typeof resolveSettings>,
+  invokeType: 'sync' | 'async',
+  requestId: string | undefined,
+  output: 'stderr' | 'ignore',
+): Promise<Answer> {
+  const platform = await LocalPlatform.start({ settings, output });
+  const stopOnSignal = (): void => void platform.close().then(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    platform.startRuntime();
+    // The runtime answers every invocation by its deadline; this is for a bootstrap that never does.
+    const limitMs = Math.ceil(settings.timeout * 1000) + 30_000;
+    const exited = new Promise<never>((_, reject) => platform.once('exit', (code, signal) => {
+      reject(new Error(`the runtime exited (${signal ?? `code ${code}`}) before it answered`));
+    }));
+    const started = performance.now();
+    let result;
+    try {
+      result = await Promise.race([
+        platform.emulator.invoke(event, { invokeType, timeoutMs: limitMs, ...(requestId !== undefined ? { requestId } : {}) }),
+        exited,
+      ]);
+    } catch (err) {
+      if (err instanceof EmulatorError && err.code === 'INVOKE_TIMEOUT') {
+        return failure(requestId ?? '', performance.now() - started, 'Fnpool.NoAnswer', `the runtime did not answer within ${limitMs / 1000} s`);
+      }
+      if (err instanceof EmulatorError && err.code === 'REQUEST_TOO_LARGE') {
+        return failure(requestId ?? '', performance.now() - started, 'Runtime.RequestTooLarge', err.message);
+      }
+      if (err instanceof EmulatorError) throw new UsageError(err.message);
+      return failure(requestId ?? '', performance.now() - started, 'Fnpool.RuntimeExited', (err as Error).message);
+    }
+    const durationMs = Math.round(result.answeredAt - result.queuedAt);
+    const contentType = result.contentType ?? 'application/json';
+    if (result.ok) return { ok: true, requestId: result.requestId, durationMs, body: result.body, contentType };
+    return { ok: false, requestId: result.requestId, durationMs, body: result.body, contentType, error: result.error ?? errorOf(result.body, 500) };
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    await platform.close();
+  }
+}
+
+function failure(requestId: string, ms: number, errorType: string, errorMessage: string): Answer {
+  const error = { errorType, errorMessage, stackTrace: [] };
+  return { ok: false, requestId, durationMs: Math.round(ms), body: Buffer.from(JSON.stringify(error)), contentType: 'application/json', error };
+}
+
+/** The error body of SPEC §4, or a description of whatever else came back. */
+function errorOf(body: Buffer, status: number): InvokeError {
+  try {
+    const v = JSON.parse(body.toString('utf8')) as Partial<InvokeError>;
+    if (typeof v.errorType === 'string') {
+      return {
+        errorType: v.errorType,
+        errorMessage: typeof v.errorMessage === 'string' ? v.errorMessage : '',
+        stackTrace: Array.isArray(v.stackTrace) ? v.stackTrace.map(String) : [],
+      };
+    }
+  } catch {
+    // not the error shape
+  }
+  return { errorType: `HTTP ${status}`, errorMessage: body.toString('utf8').slice(0, 1000), stackTrace: [] };
+}
+
+function print(answer: Answer, json: boolean): void {
+  const isJson = /^application\/json\b/i.test(answer.contentType);
+  if (json) {
+    const out: Record<string, unknown> = { ok: answer.ok, requestId: answer.requestId, durationMs: answer.durationMs };
+    if (!answer.ok) out.error = answer.error;
+    else if (isJson) out.result = parseOr(answer.body);
+    else out.resultBase64 = answer.body.toString('base64');
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  if (answer.ok) {
+    // Bytes as they came (a Buffer result is binary); JSON with a newline after it.
+    process.stdout.write(answer.body);
+    if (isJson && !answer.body.toString('utf8').endsWith('\n')) process.stdout.write('\n');
+    return;
+  }
+  const e = answer.error!;
+  const lines = [`${e.errorType}: ${e.errorMessage}`, ...e.stackTrace.map((line) => `    ${line}`)];
+  if (answer.requestId) lines.push(`(request ${answer.requestId})`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function parseOr(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return body.toString('utf8');
+  }
+}

@@ -1,0 +1,198 @@
+// A local FunctionGraph platform for one function (SPEC §6), shared by `fnpool start` and
+// `fnpool invoke --dir`: the runtime-API emulator, optionally the invoke endpoint, and the bootstrap
+// (fnpool's or any custom runtime) started as a child process against the emulator with the
+// environment FunctionGraph gives it. The child can be stopped and started again (`--watch`).
+//
+// When a bootstrap exits with invocations handed to it and unanswered (it crashed, or it was
+// stopped for a restart while a hand-out was on its way), the platform answers them with
+// `Fnpool.RuntimeExited`, as a real platform fails the requests of an instance that died: the
+// caller gets an error instead of waiting forever.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { request } from 'undici';
+import { EmulatorError, FunctionGraphEmulator, startInvokeEndpoint, type InvokeEndpoint } from '../emulator/index.js';
+import { UsageError } from './args.js';
+import { runtimeEnv, type FunctionSettings } from './function-settings.js';
+
+export interface LocalPlatformOptions {
+  settings: FunctionSettings;
+  /** Interface of the emulator and the endpoint; default 127.0.0.1. */
+  host?: string;
+  /** Port of the runtime-API emulator; default 0 (any free port). */
+  apiPort?: number;
+  /** Port of the invoke endpoint; undefined starts none. */
+  endpointPort?: number;
+  /** Where the bootstrap's stdout and stderr go: ours, our stderr (keeps stdout for results), nowhere. */
+  output: 'inherit' | 'stderr' | 'ignore';
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LocalPlatformEvents {
+  /** The bootstrap exited without being asked to. */
+  exit: [code: number | null, signal: NodeJS.Signals | null];
+}
+
+/** How long a bootstrap may take to stop after SIGTERM before it is killed. */
+function stopGraceMs(env: NodeJS.ProcessEnv): number {
+  const shutdown = Number(env.FNPOOL_SHUTDOWN_TIMEOUT_MS);
+  return (Number.isFinite(shutdown) && shutdown >= 0 ? shutdown : 10_000) + 2_000;
+}
+
+export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
+  /** Starts the emulator and the endpoint; a port in use is a UsageError that names it. */
+  static async start(opts: LocalPlatformOptions): Promise<LocalPlatform> {
+    const host = opts.host ?? '127.0.0.1';
+    let emulator: FunctionGraphEmulator;
+    try {
+      emulator = await FunctionGraphEmulator.start({ host, port: opts.apiPort ?? 0 });
+    } catch (err) {
+      throw listenError(err, '--api-port');
+    }
+    let endpoint: InvokeEndpoint | undefined;
+    if (opts.endpointPort !== undefined) {
+      try {
+        endpoint = await startInvokeEndpoint(emulator, { host, port: opts.endpointPort });
+      } catch (err) {
+        await emulator.close();
+        throw listenError(err, '--port');
+      }
+    }
+    return new LocalPlatform(opts, emulator, endpoint);
+  }
+
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** Which start of the bootstrap each unanswered hand-out went to. */
+  private generation = 0;
+  private readonly handedTo = new Map<string, number>();
+
+  private constructor(
+    private readonly opts: LocalPlatformOptions,
+    readonly emulator: FunctionGraphEmulator,
+    readonly endpoint: InvokeEndpoint | undefined,
+  ) {
+    super();
+    emulator.on('handout', (requestId) => this.handedTo.set(requestId, this.generation));
+    emulator.on('answer', (result) => this.handedTo.delete(result.requestId));
+  }
+
+  get settings(): FunctionSettings {
+    return this.opts.settings;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts the bootstrap (once; call stopRuntime() first to start it again). */
+  startRuntime(): void {
+    if (this.child || this.closed) return;
+    const env = this.opts.env ?? process.env;
+    const stream = this.opts.output === 'stderr' ? process.stderr : process.stdout;
+    const logFormat = stream.isTTY ? 'text' : 'json';
+    const stdio = this.opts.output === 'inherit' ? (['ignore', 'inherit', 'inherit'] as const)
+      : this.opts.output === 'stderr' ? (['ignore', 2, 2] as const)
+      : (['ignore', 'ignore', 'ignore'] as const);
+    // A process group of its own: stopping it stops whatever a custom bootstrap started (curl, …),
+    // and a Ctrl-C at the terminal reaches only us, so the order of the shutdown is ours to choose.
+    const child = spawn(this.opts.settings.bootstrap, [], {
+      cwd: this.opts.settings.dir,
+      env: runtimeEnv(this.opts.settings, this.emulator.address, env, logFormat),
+      stdio: [...stdio],
+      detached: true,
+    });
+    this.child = child;
+    const generation = ++this.generation;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('error', (err) => {
+        // spawn failed (e.g. a bootstrap with a bad #! line): reported like an exit.
+        process.stderr.write(`fnpool: cannot start ${this.opts.settings.bootstrap}: ${err.message}\n`);
+        this.onChildGone(child, generation, null, null);
+        resolve();
+      });
+      child.once('exit', (code, signal) => {
+        this.onChildGone(child, generation, code, signal);
+        resolve();
+      });
+    });
+  }
+
+  /** SIGTERM to the bootstrap's process group, SIGKILL if it has not exited after the grace period. */
+  async stopRuntime(): Promise<void> {
+    const child = this.child;
+    if (!child) return this.exited;
+    this.child = undefined; // from now on its exit is expected
+    signalGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), stopGraceMs(this.opts.env ?? process.env));
+    await this.exited;
+    clearTimeout(timer);
+    // Whatever the bootstrap left in its group (a custom runtime's curl) goes with it.
+    signalGroup(child, 'SIGKILL');
+  }
+
+  /** Kills the bootstrap's process group at once (a second Ctrl-C). */
+  kill(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child) signalGroup(child, 'SIGKILL');
+  }
+
+  /** Stops the bootstrap, then the endpoint and the emulator (pending invocations are rejected). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopRuntime();
+    // The emulator first: it rejects what is pending, and the endpoint answers those callers (503)
+    // before its own sockets are closed.
+    await this.emulator.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.endpoint?.close();
+  }
+
+  private onChildGone(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
+    // Its sockets are closed by now; a hand-out the emulator takes back is not an orphan, so look
+    // a moment later.
+    setTimeout(() => void this.failOrphans(generation, signal ?? `code ${code}`), 100).unref();
+    if (this.child !== child) return; // stopped on purpose
+    this.child = undefined;
+    signalGroup(child, 'SIGKILL');
+    this.emit('exit', code, signal);
+  }
+
+  /** Answers, in the dead bootstrap's place, what was handed to it and never answered. */
+  private async failOrphans(generation: number, how: string): Promise<void> {
+    const orphans = [...this.handedTo].filter(([, g]) => g === generation).map(([id]) => id);
+    for (const id of orphans) {
+      if (this.closed) return;
+      this.handedTo.delete(id);
+      const body = JSON.stringify({
+        errorType: 'Fnpool.RuntimeExited',
+        errorMessage: `the runtime exited (${how}) without answering invocation ${id}`,
+        stackTrace: [],
+      });
+      try {
+        const res = await request(`http://${this.emulator.address}/v1/runtime/invocation/error/${encodeURIComponent(id)}`, {
+          method: 'POST', body, headers: { 'content-type': 'application/json' },
+        });
+        await res.body.dump();
+      } catch {
+        // the emulator is closing: its pending invocations are rejected anyway
+      }
+    }
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+function listenError(err: unknown, flag: string): Error {
+  if (err instanceof EmulatorError && err.code === 'EADDRINUSE') return new UsageError(`${err.message} (choose another with ${flag})`);
+  if (err instanceof Error && /cannot listen/.test(err.message)) return new UsageError(err.message);
+  return err as Error;
+}
