@@ -38,7 +38,7 @@ interface ResultBase {
   threadId: number;
   /** Milliseconds the worker spent loading the handler and running the initializer; on the first task of a worker only. */
   initDurationMs?: number;
-  /** JS heap plus off-heap (Buffer) memory of the worker after the task, in bytes. */
+  /** JS heap plus off-heap (Buffer) memory of the worker after the task, in bytes; 0 when no memory budget is set (not measured). */
   memoryBytes: number;
   /** The worker went over its memory share (or hit a fatal fault) and must be replaced once idle. */
   retire?: string;

@@ -412,7 +412,7 @@ export class Executor {
       durationMs: Math.round(durationMs * 1000) / 1000,
       billedDurationMs: Math.max(1, Math.ceil(durationMs)),
       memoryUsedMB: this.#rssMB(),
-      workerMemoryMB: stats === undefined ? undefined : Math.round(stats.memoryBytes / 1048576),
+      workerMemoryMB: stats === undefined || stats.memoryBytes === 0 ? undefined : Math.round(stats.memoryBytes / 1048576),
       initDurationMs: stats?.initDurationMs === undefined ? undefined : Math.round(stats.initDurationMs * 1000) / 1000,
     }, 'invocation finished');
   }

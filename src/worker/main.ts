@@ -14,7 +14,7 @@ import { ErrorType, RuntimeError, toWireError, type WireError } from '../errors.
 import { createLogger } from '../logging/logger.js';
 import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
 import { claimTask, markExitCaller } from '../executor/claims.js';
-import { InvocationContext, secretsOf } from './context.js';
+import { InvocationContext, LazyAbort, secretsOf } from './context.js';
 import { loadFunction } from './handler-loader.js';
 import { callUserFunction, parseEvent, serializeResult } from './invoke.js';
 import { enableTypeScript } from './typescript.js';
@@ -37,7 +37,7 @@ correlateConsole(log);
 
 /** An invocation running on this thread, and how to end it early. */
 interface Running extends InvocationScope {
-  readonly controller: AbortController;
+  readonly abort: LazyAbort;
   /** Ends the task now (deadline, shutdown, stray error); the handler's own promise is abandoned. */
   interrupt(result: TaskResult): void;
   readonly slot: number;
@@ -84,9 +84,9 @@ async function runInitializer(spec: string): Promise<void> {
     throw new RuntimeError(ErrorType.InitializerError, String(err));
   }
   const timeoutMs = config.initializerTimeoutMs;
-  const controller = new AbortController();
+  const controller = new LazyAbort();
   const scope: InvocationScope = { requestId: `init-${threadId}`, secrets: [] };
-  const context = new InvocationContext(scope, Date.now() + timeoutMs, { invokeType: 'sync' }, config.function, controller.signal);
+  const context = new InvocationContext(scope, Date.now() + timeoutMs, { invokeType: 'sync' }, config.function, controller);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -123,13 +123,13 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
   if (initError !== undefined) return finish({ kind: 'error', error: initError, initFailed: true, threadId, memoryBytes: 0 });
   if (Date.now() >= req.deadlineMs) return finish({ kind: 'aborted', threadId, memoryBytes: 0 });
 
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   let interrupt!: (result: TaskResult) => void;
   const interrupted = new Promise<TaskResult>((resolve) => { interrupt = resolve; });
-  const scope: Running = { requestId: req.requestId, secrets: secretsOf(req.meta), controller, interrupt, slot: req.slot };
+  const scope: Running = { requestId: req.requestId, secrets: secretsOf(req.meta), abort, interrupt, slot: req.slot };
   running.set(req.requestId, scope);
   try {
-    const context = new InvocationContext(scope, req.deadlineMs, req.meta, config.function, controller.signal);
+    const context = new InvocationContext(scope, req.deadlineMs, req.meta, config.function, abort);
     const completed = invocationStore.run(scope, () => callUserFunction(handler!, [parseEvent(req.body), context]))
       .then(
         (value): TaskResult => ({ kind: 'ok', body: serializeResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }),
@@ -145,15 +145,17 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
 /** Adds what the executor learns from every result: memory, init time, whether to retire. */
 function finish(result: TaskResult): TaskResult {
   if (result.kind === 'skipped') return result;
-  const heap = v8.getHeapStatistics();
-  result.memoryBytes = heap.used_heap_size + heap.external_memory;
+  if (config.memoryShareBytes > 0) {
+    const heap = v8.getHeapStatistics();
+    result.memoryBytes = heap.used_heap_size + heap.external_memory;
+    if (retireReason === undefined && result.memoryBytes > config.memoryShareBytes) {
+      retireReason = `worker memory ${mb(result.memoryBytes)} MB (heap ${mb(heap.used_heap_size)} MB, off-heap ` +
+        `${mb(heap.external_memory)} MB) is over its share of ${mb(config.memoryShareBytes)} MB`;
+    }
+  }
   if (!initReported) {
     initReported = true;
     result.initDurationMs = initDurationMs;
-  }
-  if (retireReason === undefined && config.memoryShareBytes > 0 && result.memoryBytes > config.memoryShareBytes) {
-    retireReason = `worker memory ${mb(result.memoryBytes)} MB (heap ${mb(heap.used_heap_size)} MB, off-heap ` +
-      `${mb(heap.external_memory)} MB) is over its share of ${mb(config.memoryShareBytes)} MB`;
   }
   if (retireReason !== undefined) result.retire = retireReason;
   return result;
@@ -189,7 +191,7 @@ function abort(scope: Running, reason: 'timeout' | 'shutdown'): void {
   const error = reason === 'timeout'
     ? new RuntimeError(ErrorType.Timeout, 'the invocation reached its deadline')
     : new RuntimeError(ErrorType.Shutdown, 'the runtime is shutting down');
-  scope.controller.abort(error);
+  scope.abort.abort(error);
   scope.interrupt({ kind: 'aborted', threadId, memoryBytes: 0 });
 }
 
