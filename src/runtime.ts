@@ -24,7 +24,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
 
   const { WorkerPool } = await import('./executor/worker-pool.js');
   const workers = new WorkerPool(config);
-  const [{ createLogger }, { Executor }, { FunctionGraphAdapter }] = await Promise.all([
+  const [{ createLogger, endLogs }, { Executor }, { FunctionGraphAdapter }] = await Promise.all([
     import('./logging/logger.js'), import('./executor/executor.js'), import('./platforms/functiongraph/adapter.js'),
   ]);
   const log = createLogger({ ...config.worker.log, batched: true });
@@ -38,7 +38,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     log.info({ signal }, 'stopping: no new invocations; waiting for those in flight');
     void adapter.stop().then(() => {
       log.info('stopped');
-      exitAfterFlush(log, 0);
+      // The main thread's records are written in batches: let the last ones out first.
+      void endLogs().then(() => process.exit(0));
     });
   };
   process.on('SIGTERM', stop);
@@ -49,13 +50,6 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     timeoutMs: config.timeoutMs, memoryBudgetMB: config.memory.budgetMB, workerHeapMB: config.memory.workerHeapMB,
     handler: config.worker.handler, codeRoot: config.worker.codeRoot,
   }, 'fnpool serving');
-}
-
-/** The main thread's records are written in batches: let the last ones out before exiting. */
-function exitAfterFlush(log: Logger, code: number): void {
-  const exit = () => process.exit(code);
-  setTimeout(exit, 2000).unref();
-  log.flush(exit);
 }
 
 /** Nothing a handler does can reach the main thread; a fault of fnpool's own is logged, not fatal. */

@@ -85,6 +85,24 @@ describe('deadline races', () => {
     }
   });
 
+  test('a handler that starts a CPU loop after awaiting is stopped within 1 s; the one that started after it runs again', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_TIMEOUT: '3', RUNTIME_CPU: '1', FNPOOL_TASKS_PER_THREAD: '4' } });
+    try {
+      const t0 = Date.now();
+      const looping = rt.invoke({ action: 'sleep-then-spin', ms: 2000 }, { requestId: 'late-loop' });
+      await new Promise((resolve) => setTimeout(resolve, 1900));
+      const waiting = rt.invoke({ action: 'sleep', ms: 500 }, { requestId: 'late-bystander' });
+      assert.equal((await looping).error?.errorType, 'Runtime.Timeout');
+      const stopped = await rt.waitForLog((r) => /stopping worker thread/.test(r.msg ?? ''), 3000);
+      const after = new Date(stopped.time).getTime() - t0;
+      assert.ok(after < 3000 + 1000, `stopped ${after} ms after the loop's invocation was sent`);
+      const res = await waiting;
+      assert.equal(res.ok, true, JSON.stringify(res.error));
+    } finally {
+      await rt.stop();
+    }
+  });
+
   test('a timed-out async invocation does not get a later CPU-bound one on its thread stopped', async () => {
     const rt = await startRuntime({ env: { RUNTIME_TIMEOUT: '2', RUNTIME_CPU: '1', FNPOOL_TASKS_PER_THREAD: '4' } });
     try {

@@ -2,6 +2,9 @@
 // secrets never logged, records cut at 90 KB, one summary record per invocation.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { handlerRecords, startRuntime } from './helpers/runtime.mjs';
 
 describe('shutdown', () => {
@@ -53,6 +56,44 @@ describe('shutdown', () => {
     }
   });
 
+  test('an invocation answered Runtime.Shutdown before it started never runs', async () => {
+    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), 'fnpool-mark-')), 'ran');
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '1', FNPOOL_TASKS_PER_THREAD: '4', RUNTIME_TIMEOUT: '30', FNPOOL_SHUTDOWN_TIMEOUT_MS: '100' } });
+    try {
+      const busy = rt.invoke({ action: 'spin', ms: 600 });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const waiting = rt.invoke({ action: 'mark', path: marker });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      rt.child.kill('SIGTERM');
+      assert.equal((await waiting).error?.errorType, 'Runtime.Shutdown');
+      assert.equal((await busy).error?.errorType, 'Runtime.Shutdown');
+      await rt.exited;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(existsSync(marker), false, 'the handler of an invocation answered as stopped ran');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  test('no record of the main thread is lost at exit when stdout is slow to be read', async () => {
+    const rt = await startRuntime({ env: { RUNTIME_CPU: '2', FNPOOL_CONCURRENCY: '32' } });
+    try {
+      rt.child.stdout.pause();
+      const n = 1500;
+      const results = await Promise.all(Array.from({ length: n }, (_, i) => rt.invoke({ action: 'echo' }, { requestId: `slow-${i}` })));
+      for (const r of results) assert.equal(r.ok, true);
+      rt.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      rt.child.stdout.resume();
+      assert.equal((await rt.exited).code, 0);
+      const summaries = new Set(rt.records.filter((r) => r.msg === 'invocation finished').map((r) => r.requestId));
+      for (let i = 0; i < n; i++) assert.ok(summaries.has(`slow-${i}`), `summary of slow-${i} lost`);
+      assert.ok(rt.records.some((r) => r.msg === 'stopped'));
+    } finally {
+      await rt.stop();
+    }
+  });
+
   test('the shutdown wait never goes past an invocation\'s own deadline', async () => {
     const rt = await startRuntime({ env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '1', FNPOOL_SHUTDOWN_TIMEOUT_MS: '10000' } });
     const hung = rt.invoke({ action: 'hang' });
@@ -98,6 +139,8 @@ describe('logs', () => {
     try {
       await rt.invoke({ action: 'sleep', ms: 20 }, { requestId: 'sum-ok' });
       await rt.invoke({ action: 'throw' }, { requestId: 'sum-err' });
+      // The main thread writes its records in batches: they may follow the answer by a moment.
+      await rt.waitForLog((r) => r.requestId === 'sum-err' && r.msg === 'invocation finished');
       const ok = rt.records.filter((r) => r.requestId === 'sum-ok' && r.msg === 'invocation finished');
       assert.equal(ok.length, 1);
       assert.equal(ok[0].outcome, 'success');
@@ -108,7 +151,8 @@ describe('logs', () => {
       assert.equal(err.length, 1);
       assert.equal(err[0].outcome, 'error');
       assert.equal(err[0].errorType, 'ValidationError');
-      await Promise.all(Array.from({ length: 16 }, () => rt.invoke({ action: 'sleep', ms: 30 })));
+      await Promise.all(Array.from({ length: 16 }, (_, i) => rt.invoke({ action: 'sleep', ms: 30 }, { requestId: `sum-${i}` })));
+      for (let i = 0; i < 16; i++) await rt.waitForLog((r) => r.requestId === `sum-${i}` && r.msg === 'invocation finished');
       const inits = rt.records.filter((r) => r.msg === 'invocation finished' && r.initDurationMs !== undefined);
       assert.ok(inits.length >= 1 && inits.length <= 2, `${inits.length} records with initDurationMs for 2 workers`);
     } finally {

@@ -35,6 +35,8 @@ export type Outcome = { ok: true; body: string | Uint8Array } | { ok: false; err
 
 /** How long a thread may ignore an abort past the deadline before it is terminated. SPEC: ≤ 1 s. */
 export const STUCK_GRACE_MS = 250;
+/** A thread stuck past a deadline is stopped within this long after it (SPEC §3: at most 1 s). */
+const MAX_STUCK_MS = 900;
 /** How often thread health is sampled while invocations are in flight. */
 const MONITOR_INTERVAL_MS = 40;
 /** A thread whose event loop was this busy over the last sample gets no new work if another can take it. */
@@ -228,7 +230,7 @@ export class Executor {
 
   #onResult(job: Job, result: TaskResult): void {
     // A task taken back before it started: its new dispatch answers for it.
-    if (result.kind === 'skipped') return;
+    if (result.kind === 'skipped' || job.released) return;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
     if (result.kind === 'ok') {
       this.#answer(job, { ok: true, body: result.body }, result);
@@ -350,10 +352,13 @@ export class Executor {
     // A task that started on the thread after this one and is still within its deadline is what
     // holds the thread now (this one could not have started it while holding it): its own
     // deadline decides. Until then this task keeps its slot.
+    // The deferral ends before 1 s past this task's deadline (SPEC): then the thread is stopped,
+    // and the later task, if it was only waiting, is run again elsewhere as a bystander.
     const order = this.#claims.startOrder(job.slot.index);
     const now = Date.now();
+    const canWait = now + STUCK_GRACE_MS <= job.inv.deadlineMs + MAX_STUCK_MS;
     for (const other of this.#jobs) {
-      if (other !== job && other.inv.deadlineMs > now && this.#claims.startedOn(other.slot.index) === threadId &&
+      if (canWait && other !== job && other.inv.deadlineMs > now && this.#claims.startedOn(other.slot.index) === threadId &&
           this.#claims.startOrder(other.slot.index) > order) {
         job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
         return;
@@ -489,6 +494,8 @@ export class Executor {
       const remaining = [...this.#jobs];
       this.#control.postMessage({ type: 'abort-all', reason: 'shutdown' } satisfies ControlMessage);
       for (const job of remaining) {
+        // One placed on a thread but not started must never start now: it is answered as stopped.
+        this.#claims.revoke(job.slot.index, job.token);
         this.#answer(job, { ok: false, error: runtimeError(ErrorType.Shutdown, `the runtime stopped before the invocation finished (FNPOOL_SHUTDOWN_TIMEOUT_MS=${timeoutMs})`) });
         this.#release(job);
       }

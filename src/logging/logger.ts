@@ -23,8 +23,12 @@ export interface LoggerOptions {
   mixin?: () => Record<string, unknown>;
 }
 
+type Destination = ReturnType<typeof pino.destination>;
+const batchedDestinations: Destination[] = [];
+
 export function createLogger(opts: LoggerOptions): Logger {
   const destination = pino.destination({ fd: 1, sync: !opts.batched });
+  if (opts.batched) batchedDestinations.push(destination);
   return pino({
     level: opts.level,
     base: undefined,
@@ -43,4 +47,30 @@ function textDestination(out: DestinationStream): DestinationStream {
       out.write(`${time} ${String(level).toUpperCase().padEnd(5)} ${requestId ?? '-'} ${msg ?? ''}${extra}\n`);
     },
   };
+}
+
+/**
+ * Writes out what batched loggers still hold, then closes them: call before process.exit. A
+ * record already being written when stdout is full (EAGAIN) is retried on a timer, which
+ * process.exit would cut off. Gives up after timeoutMs (a reader that never reads again), and
+ * then leaves nothing for pino's exit hook to block on.
+ */
+export function endLogs(timeoutMs = 2000): Promise<void> {
+  const destinations = batchedDestinations.splice(0);
+  if (destinations.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let pending = destinations.length;
+    const timer = setTimeout(() => {
+      for (const destination of destinations) destination.destroy();
+      resolve();
+    }, timeoutMs);
+    for (const destination of destinations) {
+      destination.once('close', () => {
+        if (--pending > 0) return;
+        clearTimeout(timer);
+        resolve();
+      });
+      destination.end();
+    }
+  });
 }
