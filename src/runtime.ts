@@ -32,7 +32,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const executor = await Executor.start(config, log, workers);
   const adapter = new FunctionGraphAdapter(config, executor, log);
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: NodeJS.Signals | 'parent gone') => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: no new invocations; waiting for those in flight');
@@ -44,12 +44,26 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (config.parentPid !== undefined) watchParent(config.parentPid, () => stop('parent gone'));
   adapter.start();
   log.info({
     platform: config.platform, threads: config.threads, concurrency: config.concurrency,
     timeoutMs: config.timeoutMs, memoryBudgetMB: config.memory.budgetMB, workerHeapMB: config.memory.workerHeapMB,
     handler: config.worker.handler, codeRoot: config.worker.codeRoot,
   }, 'fnpool serving');
+}
+
+/** A local platform killed outright (SIGKILL) cannot stop its runtime: the runtime notices instead. */
+function watchParent(pid: number, onGone: () => void): void {
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1000);
+  timer.unref();
 }
 
 /** Nothing a handler does can reach the main thread; a fault of fnpool's own is logged, not fatal. */

@@ -69,6 +69,27 @@ test('bad values are refused with the variable and the value named', () => {
   assert.throws(() => loadConfig({}), /no platform found/);
 });
 
+test('FNPOOL_PARENT_PID: the runtime stops by itself when that process is gone', async () => {
+  const { FunctionGraphEmulator } = await import('../dist/emulator/index.js');
+  const { spawn } = await import('node:child_process');
+  const emulator = await FunctionGraphEmulator.start({ port: 0 });
+  const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  const runtime = spawn(BOOTSTRAP, [], {
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH, RUNTIME_API_ADDR: emulator.address, RUNTIME_CODE_ROOT: new URL('./fixtures/behaviours', import.meta.url).pathname, RUNTIME_CPU: '1', FNPOOL_PARENT_PID: String(parent.pid) },
+  });
+  try {
+    assert.equal((await emulator.invoke({ action: 'echo' }, { timeoutMs: 10_000 })).ok, true);
+    parent.kill('SIGKILL');
+    const code = await new Promise((resolve) => runtime.once('exit', resolve));
+    assert.equal(code, 0);
+  } finally {
+    parent.kill('SIGKILL');
+    runtime.kill('SIGKILL');
+    await emulator.close();
+  }
+});
+
 test('the bootstrap exits with status 2 and a one-line message on a bad value', () => {
   const res = spawnSync(BOOTSTRAP, [], { env: { PATH: process.env.PATH, ...base, FNPOOL_THREADS: 'many' }, encoding: 'utf8' });
   assert.equal(res.status, 2);

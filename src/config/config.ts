@@ -61,6 +61,8 @@ export interface RuntimeConfig {
   shutdownTimeoutMs: number;
   /** Run again, once, an invocation whose thread was taken down by another invocation. */
   rerunBystanders: boolean;
+  /** Stop (as on SIGTERM) when this process is gone: set by `fnpool start` for the runtime it runs. */
+  parentPid?: number;
   worker: WorkerConfig;
 }
 
@@ -103,6 +105,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     maxRequestBytes: number(env, ['RUNTIME_MAX_REQUEST_BODY_SIZE'], DEFAULT_BODY_LIMIT, { min: 1, integer: true, unit: 'bytes' }),
     memory: { budgetMB, workerHeapMB },
     shutdownTimeoutMs: number(env, ['FNPOOL_SHUTDOWN_TIMEOUT_MS'], 10_000, { min: 0, max: 3_600_000, integer: true, unit: 'ms' }),
+    parentPid: number(env, ['FNPOOL_PARENT_PID'], undefined, { min: 1, integer: true }),
     rerunBystanders: oneOf(env, ['FNPOOL_RERUN_BYSTANDERS'], ['1', '0', 'true', 'false'] as const, '1').match(/^(1|true)$/) !== null,
     worker: {
       codeRoot,
