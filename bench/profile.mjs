@@ -9,8 +9,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { closedLoop } from './lib/load.mjs';
-import { BENCH, Target } from './lib/proc.mjs';
+import { closedLoop } from '../dist/loadgen/load.js';
+import { BENCH, Target } from './lib/targets.mjs';
 import { calibrate } from './scenarios/s2-cpu.mjs';
 
 const { values: a } = parseArgs({

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH, ROOT } from './lib/proc.mjs';
+import { BENCH, ROOT } from './lib/targets.mjs';
 import { Progress, f0, f1, f2, markdownTable, table } from './lib/report.mjs';
 import { renderChart } from './lib/svg.mjs';
 import * as s1 from './scenarios/s1-noop.mjs';

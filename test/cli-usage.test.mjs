@@ -26,7 +26,7 @@ describe('usage', { concurrency: true }, () => {
   test('fnpool alone prints the usage with every command', async () => {
     const r = await run([]);
     assert.equal(r.code, 0);
-    for (const command of ['start', 'invoke', 'package', 'serve']) assert.match(r.stdout, new RegExp(`fnpool ${command}`));
+    for (const command of ['start', 'invoke', 'bench', 'package', 'serve']) assert.match(r.stdout, new RegExp(`fnpool ${command}`));
     assert.match(r.stdout, /Examples:/);
   });
 
@@ -38,7 +38,7 @@ describe('usage', { concurrency: true }, () => {
     }
   });
 
-  for (const command of ['start', 'invoke', 'package']) {
+  for (const command of ['start', 'invoke', 'bench', 'package']) {
     test(`fnpool ${command} --help has options and examples`, async () => {
       const r = await run([command, '--help']);
       assert.equal(r.code, 0);
@@ -59,10 +59,10 @@ describe('usage', { concurrency: true }, () => {
 
 describe('usage errors: one line, exit status 2, no stack', { concurrency: true }, () => {
   test('unknown command', async () => {
-    assertUsageError(await run(['frobnicate']), /unknown command "frobnicate" \(commands: start, invoke, package, serve/);
+    assertUsageError(await run(['frobnicate']), /unknown command "frobnicate" \(commands: start, invoke, bench, package, serve/);
   });
 
-  for (const command of ['start', 'invoke', 'package']) {
+  for (const command of ['start', 'invoke', 'bench', 'package']) {
     test(`unknown flag on ${command}`, async () => {
       assertUsageError(await run([command, '--frob']), new RegExp(`fnpool ${command}: unknown option --frob \\(see fnpool ${command} --help\\)`));
     });

@@ -1,6 +1,7 @@
 // What every scenario shares: measuring one target with progress, and aggregating rounds.
-import { closedLoop } from '../lib/load.mjs';
-import { Target, waitForQuiet } from '../lib/proc.mjs';
+import { closedLoop } from '../../dist/loadgen/load.js';
+import { waitForQuiet } from '../../dist/loadgen/proc.js';
+import { Target } from '../lib/targets.mjs';
 
 export async function measure(ctx, target, opts) {
   ctx.progress.step(`${target.name} @ ${opts.concurrency}`);

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { aggregate, measure, startAll, stopAll } from './common.mjs';
-import { handlerDir } from '../lib/proc.mjs';
+import { handlerDir } from '../lib/targets.mjs';
 import { f0, f1, f2 } from '../lib/report.mjs';
-import { median } from '../lib/stats.mjs';
+import { median } from '../../dist/loadgen/stats.js';
 
 export const id = 's2-cpu';
 export const title = 'CPU-bound scaling (~5 ms of hashing)';

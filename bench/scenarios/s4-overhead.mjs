@@ -4,9 +4,9 @@
 // Rounds alternate fnpool / inline / round trip; medians are over every sample of the run.
 import path from 'node:path';
 import { measure, startAll, stopAll } from './common.mjs';
-import { BENCH, runToEnd } from '../lib/proc.mjs';
+import { BENCH, runToEnd } from '../lib/targets.mjs';
 import { f0, f1, f3 } from '../lib/report.mjs';
-import { summarize } from '../lib/stats.mjs';
+import { summarize } from '../../dist/loadgen/stats.js';
 
 export const id = 's4-overhead';
 export const title = 'Worker-hop overhead at concurrency 1';

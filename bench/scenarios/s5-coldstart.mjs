@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
-import { BENCH, BOOTSTRAP, cleanEnv, handlerDir, nextRequestId } from '../lib/proc.mjs';
+import { nextRequestId } from '../../dist/loadgen/load.js';
+import { BENCH, BOOTSTRAP, cleanEnv, handlerDir } from '../lib/targets.mjs';
 import { f0, f1 } from '../lib/report.mjs';
-import { summarize } from '../lib/stats.mjs';
+import { summarize } from '../../dist/loadgen/stats.js';
 
 export const id = 's5-coldstart';
 export const title = 'Cold start';

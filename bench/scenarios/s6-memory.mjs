@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAll, stopAll } from './common.mjs';
 import { f1 } from '../lib/report.mjs';
-import { median } from '../lib/stats.mjs';
+import { median } from '../../dist/loadgen/stats.js';
 
 export const id = 's6-memory';
 export const title = 'Memory (RSS)';

@@ -37,6 +37,8 @@ export function parse<T extends Options>(
         throw new UsageError(`unknown option ${name} (see fnpool ${command} --help)`);
       case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
         if (/argument missing/.test(e.message)) throw new UsageError(`option ${name} needs a value`);
+        // `--warmup -1`: parseArgs will not take a value that looks like an option.
+        if (/ambiguous/.test(e.message)) throw new UsageError(`option ${name} needs a value (one that starts with - is written ${name}=-…)`);
         throw new UsageError(`option ${name} takes no value`);
       default:
         throw new UsageError(e.message);

@@ -2,10 +2,10 @@
 // platform (`fnpool start`, through its invoke endpoint), or with --dir to a one-shot local platform
 // started for this one invocation and stopped after it. Exit status: 0 the function answered, 1 it
 // failed (its error type, message and stack are printed), 2 the command was wrong.
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { EmulatorError, type InvokeError } from '../emulator/index.js';
 import { EXIT_FUNCTION_ERROR, EXIT_OK, fromEnv, parse, UsageError } from './args.js';
+import { readEvent } from './event-input.js';
 import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, resolveSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 
@@ -77,7 +77,10 @@ export async function invoke(argv: string[]): Promise<number> {
   const requestId = values['request-id'];
   if (requestId !== undefined && !/^[\x21-\x7e]+$/.test(requestId)) throw new UsageError('--request-id must be printable ASCII without spaces');
 
-  const event = await readEvent(positionals[0], values.event);
+  const inline = positionals[0];
+  const event = await readEvent('invoke', inline === '-' || values.event === '-' ? { stdin: true }
+    : values.event !== undefined ? { file: values.event }
+    : inline !== undefined ? { inline } : undefined);
   const invokeType = values.async ? 'async' : 'sync';
 
   let answer: Answer;
@@ -92,43 +95,6 @@ export async function invoke(argv: string[]): Promise<number> {
   }
   print(answer, values.json === true);
   return answer.ok ? EXIT_OK : EXIT_FUNCTION_ERROR;
-}
-
-/** The event's bytes, checked to be JSON: a bad one is named (where, and what the parser said). */
-async function readEvent(inline: string | undefined, file: string | undefined): Promise<Buffer> {
-  let bytes: Buffer;
-  let where: string;
-  if (inline === '-' || file === '-') {
-    bytes = await readStdin();
-    where = 'the event on standard input';
-  } else if (file !== undefined) {
-    try {
-      bytes = readFileSync(file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new UsageError(code === 'ENOENT' ? `--event ${file}: no such file` : `--event ${file}: ${(err as Error).message}`);
-    }
-    where = file;
-  } else if (inline !== undefined) {
-    bytes = Buffer.from(inline, 'utf8');
-    where = 'the event';
-  } else {
-    return Buffer.from('{}');
-  }
-  if (bytes.toString('utf8').trim() === '') return Buffer.from('{}');
-  try {
-    JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new UsageError(`${where} is not valid JSON: ${(err as Error).message}`);
-  }
-  return bytes;
-}
-
-async function readStdin(): Promise<Buffer> {
-  if (process.stdin.isTTY) process.stderr.write('fnpool invoke: reading the event from standard input (Ctrl-D to end)\n');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** POST to a running platform's invoke endpoint. No timeout of ours: the function's own applies. */

@@ -85,6 +85,11 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     return this.child !== undefined;
   }
 
+  /** The bootstrap's process id while it runs (fnpool's bootstrap execs node: the runtime's own). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts the bootstrap (once; call stopRuntime() first to start it again). */
   startRuntime(): void {
     if (this.child || this.closed) return;

@@ -10,6 +10,7 @@ const USAGE = `fnpool — a FaaS custom runtime that runs many invocations at on
 Usage:
   fnpool start [dir]          a local FunctionGraph platform for the function in dir
   fnpool invoke [event]       send one event to it (or, with --dir, to a one-shot platform)
+  fnpool bench [dir]          benchmark the function in dir: invocations/s, latency, CPU, memory
   fnpool package [dir]        a zip of the function and the runtime, ready to upload
   fnpool serve                run the runtime (what bootstrap runs on the platform)
   fnpool <command> --help     help for a command, with examples
@@ -19,6 +20,7 @@ Examples:
   fnpool start examples/hello
   fnpool invoke '{"name":"fnpool"}'
   fnpool invoke --dir examples/hello '{"name":"fnpool"}'
+  fnpool bench examples/hello --duration 5
   fnpool package examples/hello -o function.zip
 `;
 
@@ -38,6 +40,10 @@ const COMMANDS: Record<string, () => Promise<{ command: Command; help: string }>
   invoke: async () => {
     const m = await import('./invoke.js');
     return { command: m.invoke, help: m.HELP };
+  },
+  bench: async () => {
+    const m = await import('./bench.js');
+    return { command: m.bench, help: m.HELP };
   },
   package: async () => {
     const m = await import('./package.js');

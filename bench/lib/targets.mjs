@@ -1,9 +1,12 @@
-// Runtimes under test as child processes against their own emulator, and what /proc says about them.
+// Runtimes under test as child processes, each against its own emulator. The load generator and
+// the /proc readers they are measured with are fnpool's own (src/loadgen/, shared with
+// `fnpool bench`), imported from the build.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
+import { nextRequestId } from '../../dist/loadgen/load.js';
+import { rssMB } from '../../dist/loadgen/proc.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BENCH = path.join(ROOT, 'bench');
@@ -29,10 +32,6 @@ const KINDS = {
   sequential: (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'sequential.mjs')]],
   inline: (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'inline-loop.mjs')]],
 };
-
-let ids = 0;
-/** Short unique request ids (UUIDs would cost the emulator more to make, hash and keep). */
-export const nextRequestId = () => `b${(ids++).toString(36)}`;
 
 /**
  * One runtime under test: its own emulator (so that no two runtimes share a queue) and a child
@@ -98,79 +97,6 @@ export class Target {
     await this.exited;
     clearTimeout(timer);
     await this.emulator.close();
-  }
-}
-
-export function rssMB(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** CPU time of each thread of a process, ms: { tid: { comm, ms } }. */
-export function threadCpu(pid) {
-  const out = {};
-  let tids = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      out[tid] = { comm, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
-/** CPU ms per thread between two threadCpu() samples, grouped: main, the busiest others by name. */
-export function cpuBetween(pid, before, after) {
-  const threads = [];
-  for (const [tid, a] of Object.entries(after)) {
-    const ms = a.ms - (before[tid]?.ms ?? 0);
-    threads.push({ tid: Number(tid), comm: a.comm, ms, main: Number(tid) === pid });
-  }
-  threads.sort((x, y) => y.ms - x.ms);
-  const total = threads.reduce((s, t) => s + t.ms, 0);
-  return { totalMs: total, threads: threads.filter((t) => t.ms > 0) };
-}
-
-/** Busy CPU ms of the whole machine so far (every process), from /proc/stat. */
-export function machineBusyMs() {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) * TICK_MS;
-  } catch {
-    return NaN;
-  }
-}
-
-/**
- * Other sessions may share this machine: before a measurement, wait (up to maxWaitMs) until the
- * rest of the machine has used less than `maxCores` over a short sample. Returns the last sample.
- */
-export async function waitForQuiet({ maxCores = 0.15, maxWaitMs = 5000, sampleMs = 250 } = {}) {
-  const started = Date.now();
-  for (;;) {
-    const before = machineBusyMs();
-    const self = process.cpuUsage();
-    await new Promise((resolve) => setTimeout(resolve, sampleMs));
-    const selfMs = (process.cpuUsage(self).user + process.cpuUsage(self).system) / 1000;
-    const cores = Math.max(0, (machineBusyMs() - before - selfMs) / sampleMs);
-    if (cores <= maxCores || Date.now() - started >= maxWaitMs) return { cores, waitedMs: Date.now() - started };
   }
 }
 
