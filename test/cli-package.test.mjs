@@ -122,8 +122,9 @@ describe('fnpool package', { concurrency: 2 }, () => {
       optionalDependencies: { 'not-installed': '1.0.0' },
       devDependencies: { devonly: '1.0.0' },
     });
-    writeFileSync(path.join(fn, 'index.js'), `import left from 'left';\nimport right from 'right';
-export const handler = async () => ({ left: left.version, leftRight: left.right, right: right.version });\n`);
+    // A value imported from fnpool itself must resolve in the zip as it did locally.
+    writeFileSync(path.join(fn, 'index.js'), `import left from 'left';\nimport right from 'right';\nimport { ErrorType } from 'fnpool';
+export const handler = async () => ({ left: left.version, leftRight: left.right, right: right.version, timeout: ErrorType.Timeout });\n`);
     pkg(path.join(fn, 'node_modules', 'left'), { name: 'left', version: '1.0.0', dependencies: { right: '2.0.0' } },
       "module.exports = { version: '1.0.0', right: require('right').version };\n");
     pkg(path.join(fn, 'node_modules', 'left', 'node_modules', 'right'), { name: 'right', version: '2.0.0' }, "module.exports = { version: '2.0.0' };\n");
@@ -149,6 +150,7 @@ export const handler = async () => ({ left: left.version, leftRight: left.right,
     assertRuntimeLayout(entries);
     const names = [...entries.keys()];
     assert.deepEqual(names.filter((n) => n.startsWith('node_modules/')).sort(), [
+      'node_modules/fnpool/index.d.ts', 'node_modules/fnpool/index.js', 'node_modules/fnpool/package.json',
       'node_modules/left/index.js', 'node_modules/left/node_modules/right/index.js', 'node_modules/left/node_modules/right/package.json',
       'node_modules/left/package.json', 'node_modules/right/index.js', 'node_modules/right/package.json',
     ]);
@@ -158,7 +160,7 @@ export const handler = async () => ({ left: left.version, leftRight: left.right,
     assert.match(entries.get('bootstrap').data.toString(), /fnpool bootstrap/);
 
     const dir = await unpack(path.join(fn, 'function.zip'));
-    assert.deepEqual(await serveOnce(dir, {}), { left: '1.0.0', leftRight: '2.0.0', right: '1.0.0' });
+    assert.deepEqual(await serveOnce(dir, {}), { left: '1.0.0', leftRight: '2.0.0', right: '1.0.0', timeout: 'Runtime.Timeout' });
   });
 
   test('fnpool run as an installed package (its dependencies hoisted beside it)', async () => {

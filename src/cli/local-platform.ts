@@ -103,7 +103,8 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     // and a Ctrl-C at the terminal reaches only us, so the order of the shutdown is ours to choose.
     const child = spawn(this.opts.settings.bootstrap, [], {
       cwd: this.opts.settings.dir,
-      env: runtimeEnv(this.opts.settings, this.emulator.address, env, logFormat),
+      // FNPOOL_PARENT_PID: killed outright, this process could not stop a runtime in its own group.
+      env: { ...runtimeEnv(this.opts.settings, this.emulator.address, env, logFormat), FNPOOL_PARENT_PID: String(process.pid) },
       stdio: [...stdio],
       detached: true,
     });

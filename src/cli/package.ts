@@ -124,6 +124,15 @@ export async function packageFunction(argv: string[]): Promise<void> {
   }
   const runtimeDeps = productionDependencies(root);
   addPackages(entries, runtimeDeps, `${RUNTIME_DIR}/`);
+  // `import { ErrorType } from 'fnpool'` in the function must resolve in the zip too: a small
+  // package that re-exports the runtime's public module (fnpool itself is not copied twice).
+  const mtime = statSync(path.join(root, 'package.json')).mtime;
+  entries.set('node_modules/fnpool/package.json', {
+    source: Buffer.from(`${JSON.stringify({ name: 'fnpool', version: readManifest(root).version, type: 'module', main: 'index.js', types: 'index.d.ts' }, null, 2)}\n`),
+    mode: 0o100644, mtime,
+  });
+  entries.set('node_modules/fnpool/index.js', { source: Buffer.from(`export * from '../../${RUNTIME_DIR}/dist/index.js';\n`), mode: 0o100644, mtime });
+  entries.set('node_modules/fnpool/index.d.ts', { source: Buffer.from(`export * from '../../${RUNTIME_DIR}/dist/index.js';\n`), mode: 0o100644, mtime });
 
   const bytes = await writeZip(entries, output);
   for (const warning of warnings) process.stderr.write(`fnpool package: ${warning}\n`);
