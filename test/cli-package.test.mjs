@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -54,14 +54,14 @@ async function unpack(file) {
 }
 
 /** Runs the unpacked bootstrap against the emulator and returns the answer to one event. */
-async function serveOnce(codeRoot, event) {
+async function serveOnce(codeRoot, event, env = {}) {
   const emulator = await FunctionGraphEmulator.start({ port: 0 });
   const stderr = [];
   const child = spawn(path.join(codeRoot, 'bootstrap'), [], {
     cwd: os.tmpdir(),
     stdio: ['ignore', 'ignore', 'pipe'],
     // Nothing of this checkout: only PATH (for node) and what FunctionGraph sets.
-    env: { PATH: process.env.PATH, RUNTIME_API_ADDR: emulator.address, RUNTIME_CODE_ROOT: codeRoot, RUNTIME_CPU: '1', RUNTIME_HANDLER: 'index.handler' },
+    env: { PATH: process.env.PATH, RUNTIME_API_ADDR: emulator.address, RUNTIME_CODE_ROOT: codeRoot, RUNTIME_CPU: '1', RUNTIME_HANDLER: 'index.handler', ...env },
   });
   child.stderr.on('data', (c) => stderr.push(c));
   try {
@@ -107,6 +107,20 @@ describe('fnpool package', { concurrency: 2 }, () => {
     const answer = await serveOnce(dir, { name: 'zip' });
     assert.equal(answer.message, 'Hello, zip!');
   });
+
+  // On FunctionGraph the console sets the initializer; the example's package.json says it for fnpool start.
+  const examples = [['typescript', {}], ['cpu', {}], ['apig', {}], ['initializer', { RUNTIME_INITIALIZER_HANDLER: 'index.init' }]];
+  for (const [name, env] of examples) {
+    test(`examples/${name}: packaged, unpacked, its bootstrap answers its event.json`, async () => {
+      const out = path.join(tmp(name), `${name}.zip`);
+      const r = await run(['package', `examples/${name}`, '-o', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const dir = await unpack(out);
+      const event = JSON.parse(readFileSync(path.join(ROOT, 'examples', name, 'event.json'), 'utf8'));
+      const answer = await serveOnce(dir, event, env);
+      assert.equal(typeof answer, 'object');
+    });
+  }
 
   test("the user's production dependencies (nested versions too); what is left out", async () => {
     const fn = tmp('deps');
