@@ -50,7 +50,6 @@ const MAX_LOST_BEFORE_START = 5;
 /** How long handlers whose signal was aborted at shutdown may run on before their threads stop. */
 const SHUTDOWN_ABORT_GRACE_MS = 250;
 
-
 /** Who took a thread down, as far as can be told. */
 type Culprit =
   | { kind: 'invocation'; requestId: string; what: string }
