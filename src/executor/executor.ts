@@ -129,7 +129,7 @@ export class Executor {
 
   async #awaitInit(workers: WorkerPool): Promise<void> {
     const { threads, worker } = this.#config;
-    const started = performance.now();
+    const started = workers.startedAt;
     // The worker's own timer ends an initializer that awaits forever; one that keeps its thread
     // busy can only be caught from here, so each thread's initializer is timed from 'loaded' too.
     // A module that ends its thread while loading (process.exit at top level) is caught by the

@@ -4,6 +4,7 @@
 // thread exits, pool errors — is kept and handed over in order, since a BroadcastChannel message
 // posted before anyone listens is lost and an 'error' event with no listener would throw.
 import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
@@ -27,6 +28,8 @@ export class WorkerPool {
   readonly excluded = new Set<number>();
   /** threadIds whose event loop looked saturated at the last sample. */
   readonly busy = new Set<number>();
+  /** performance.now() when the threads were started. */
+  readonly startedAt = performance.now();
   #early: PoolEvent[] | undefined = [];
   #sink: ((event: PoolEvent) => void) | undefined;
 
