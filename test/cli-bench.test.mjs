@@ -9,20 +9,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cleanEnv, CLI, example, fixture, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
+import { assertUsageError, cleanEnv, CLI, example, fixture, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
 
 const ERRORS = fixture('cli-bench');
 
-/** A usage error: exit 2, nothing on stdout, exactly one line on stderr, no stack frames. */
-function assertUsageError(result, pattern) {
-  assert.equal(result.code, 2, `exit status; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '');
-  const lines = result.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line, got: ${result.stderr}`);
-  assert.doesNotMatch(result.stderr, /\n\s+at /);
-  assert.match(lines[0], /^fnpool bench: /);
-  assert.match(lines[0], pattern);
-}
 
 describe('fnpool bench', { concurrency: true }, () => {
   test('a --count run against examples/hello: the banner, then the summary', async () => {
@@ -139,26 +129,26 @@ describe('fnpool bench: usage errors, one line, exit status 2', { concurrency: t
 
   test('bad values name the flag', async () => {
     const hello = example('hello');
-    assertUsageError(await run(['bench', hello, '--duration', '2', '--count', '5']), /give either --duration or --count, not both/);
-    assertUsageError(await run(['bench', hello, '--count', '0']), /--count 0 is below 1/);
-    assertUsageError(await run(['bench', hello, '--count', '2.5']), /--count "2\.5" is not a whole number/);
-    assertUsageError(await run(['bench', hello, '--duration', 'soon']), /--duration "soon" is not a number of seconds/);
-    assertUsageError(await run(['bench', hello, '--warmup=-1']), /--warmup -1 is below 0/);
-    assertUsageError(await run(['bench', hello, '--warmup', '-1']), /option --warmup needs a value \(one that starts with - is written --warmup=-…\)/);
-    assertUsageError(await run(['bench', hello, '--concurrency', 'many']), /--concurrency "many" is not a whole number/);
-    assertUsageError(await run(['bench', hello], { env: { RUNTIME_CPU: 'lots' } }), /RUNTIME_CPU "lots" is not a number of CPUs/);
+    assertUsageError(await run(['bench', hello, '--duration', '2', '--count', '5']), /give either --duration or --count, not both/, 'bench');
+    assertUsageError(await run(['bench', hello, '--count', '0']), /--count 0 is below 1/, 'bench');
+    assertUsageError(await run(['bench', hello, '--count', '2.5']), /--count "2\.5" is not a whole number/, 'bench');
+    assertUsageError(await run(['bench', hello, '--duration', 'soon']), /--duration "soon" is not a number of seconds/, 'bench');
+    assertUsageError(await run(['bench', hello, '--warmup=-1']), /--warmup -1 is below 0/, 'bench');
+    assertUsageError(await run(['bench', hello, '--warmup', '-1']), /option --warmup needs a value \(one that starts with - is written --warmup=-…\)/, 'bench');
+    assertUsageError(await run(['bench', hello, '--concurrency', 'many']), /--concurrency "many" is not a whole number/, 'bench');
+    assertUsageError(await run(['bench', hello], { env: { RUNTIME_CPU: 'lots' } }), /RUNTIME_CPU "lots" is not a number of CPUs/, 'bench');
   });
 
   test('folders, events and flags', async () => {
     const hello = example('hello');
-    assertUsageError(await run(['bench', 'no/such/folder']), /no such folder: no\/such\/folder/);
-    assertUsageError(await run(['bench', hello, 'examples/cpu']), /expected at most one folder/);
-    assertUsageError(await run(['bench', hello, '--frob']), /unknown option --frob \(see fnpool bench --help\)/);
-    assertUsageError(await run(['bench', hello, '--event', '{"name": fnpool}']), /the event is not valid JSON/);
-    assertUsageError(await run(['bench', hello, '--event', 'no-such.json']), /--event no-such\.json: no such file/);
-    assertUsageError(await run(['bench', hello, '--event', '-'], { input: '[1, 2' }), /the event on standard input is not valid JSON/);
+    assertUsageError(await run(['bench', 'no/such/folder']), /no such folder: no\/such\/folder/, 'bench');
+    assertUsageError(await run(['bench', hello, 'examples/cpu']), /expected at most one folder/, 'bench');
+    assertUsageError(await run(['bench', hello, '--frob']), /unknown option --frob \(see fnpool bench --help\)/, 'bench');
+    assertUsageError(await run(['bench', hello, '--event', '{"name": fnpool}']), /the event is not valid JSON/, 'bench');
+    assertUsageError(await run(['bench', hello, '--event', 'no-such.json']), /--event no-such\.json: no such file/, 'bench');
+    assertUsageError(await run(['bench', hello, '--event', '-'], { input: '[1, 2' }), /the event on standard input is not valid JSON/, 'bench');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fnpool-bench-'));
     writeFileSync(path.join(dir, 'event.json'), '{"a": 1,}');
-    assertUsageError(await run(['bench', dir]), /event\.json is not valid JSON/);
+    assertUsageError(await run(['bench', dir]), /event\.json is not valid JSON/, 'bench');
   });
 });

@@ -7,20 +7,10 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { example, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
+import { assertUsageError, example, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
 
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 
-/** A usage error: exit 2, nothing on stdout, exactly one line on stderr, no stack frames. */
-function assertUsageError(result, pattern) {
-  assert.equal(result.code, 2, `exit status; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '');
-  const lines = result.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line, got: ${result.stderr}`);
-  assert.doesNotMatch(result.stderr, /\n\s+at /);
-  assert.match(lines[0], /^fnpool( \w+)?: /);
-  assert.match(lines[0], pattern);
-}
 
 describe('usage', { concurrency: true }, () => {
   test('fnpool alone prints the usage with every command', async () => {
