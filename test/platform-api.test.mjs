@@ -138,6 +138,41 @@ describe('platform API faults', () => {
     }
   });
 
+  test('an invocation whose body breaks off mid-read is still answered: Runtime.InvalidRequest', async () => {
+    let polls = 0;
+    const posted = [];
+    const server = http.createServer((req, res) => {
+      if (req.method === 'GET') {
+        polls += 1;
+        if (polls > 1) return; // hold later polls open
+        // Headers promise 100 bytes; 10 arrive, then the connection drops.
+        res.writeHead(200, { 'X-Cff-Request-Id': 'broken-body', 'Content-Length': '100' });
+        res.write('{"action":');
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { posted.push({ url: req.url, body }); res.statusCode = 202; res.end(); });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = { address: `127.0.0.1:${server.address().port}`, close: async () => {} };
+    const rt = await startRuntime({ emulator: fake, env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '1' } });
+    try {
+      const deadline = Date.now() + 5000;
+      while (posted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(posted.length, 1);
+      assert.equal(posted[0].url, '/v1/runtime/invocation/error/broken-body');
+      const error = JSON.parse(posted[0].body);
+      assert.equal(error.errorType, 'Runtime.InvalidRequest');
+      assert.match(error.errorMessage, /could not be read/);
+    } finally {
+      await rt.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('a response without X-Cff-Request-Id is skipped, and the next invocation is served', async () => {
     // A bare API: the first poll gets a 200 with no request id, the next a proper invocation.
     let polls = 0;
