@@ -7,6 +7,36 @@ import net from 'node:net';
 import { FunctionGraphEmulator } from '../dist/emulator/index.js';
 import { startRuntime } from './helpers/runtime.mjs';
 
+/**
+ * A bare runtime API for wire cases the emulator does not produce: onPoll(n, req, res) answers
+ * the n-th poll as it likes; result and error posts are recorded and answered 202.
+ */
+async function startBareApi(onPoll) {
+  let polls = 0;
+  const posted = [];
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') return onPoll(++polls, req, res);
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { posted.push({ url: req.url, body }); res.statusCode = 202; res.end(); });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    posted,
+    fake: { address: `127.0.0.1:${server.address().port}`, close: async () => {} },
+    async firstPost(timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (posted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(posted.length > 0, 'nothing was posted');
+      return posted[0];
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 function assertExactlyOnce(emulator, results) {
   for (const r of results) assert.equal(emulator.answers(r.requestId), 1, `${r.requestId} answered ${emulator.answers(r.requestId)} times`);
   const stats = emulator.stats();
@@ -139,72 +169,46 @@ describe('platform API faults', () => {
   });
 
   test('an invocation whose body breaks off mid-read is still answered: Runtime.InvalidRequest', async () => {
-    let polls = 0;
-    const posted = [];
-    const server = http.createServer((req, res) => {
-      if (req.method === 'GET') {
-        polls += 1;
-        if (polls > 1) return; // hold later polls open
-        // Headers promise 100 bytes; 10 arrive, then the connection drops.
-        res.writeHead(200, { 'X-Cff-Request-Id': 'broken-body', 'Content-Length': '100' });
-        res.write('{"action":');
-        setTimeout(() => req.socket.destroy(), 20);
-        return;
-      }
-      let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => { posted.push({ url: req.url, body }); res.statusCode = 202; res.end(); });
+    const api = await startBareApi((poll, req, res) => {
+      if (poll > 1) return; // hold later polls open
+      // Headers promise 100 bytes; 10 arrive, then the connection drops.
+      res.writeHead(200, { 'X-Cff-Request-Id': 'broken-body', 'Content-Length': '100' });
+      res.write('{"action":');
+      setTimeout(() => req.socket.destroy(), 20);
     });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = { address: `127.0.0.1:${server.address().port}`, close: async () => {} };
-    const rt = await startRuntime({ emulator: fake, env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '1' } });
+    const rt = await startRuntime({ emulator: api.fake, env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '1' } });
     try {
-      const deadline = Date.now() + 5000;
-      while (posted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(posted.length, 1);
-      assert.equal(posted[0].url, '/v1/runtime/invocation/error/broken-body');
-      const error = JSON.parse(posted[0].body);
+      const posted = await api.firstPost();
+      assert.equal(posted.url, '/v1/runtime/invocation/error/broken-body');
+      const error = JSON.parse(posted.body);
       assert.equal(error.errorType, 'Runtime.InvalidRequest');
       assert.match(error.errorMessage, /could not be read/);
     } finally {
       await rt.stop();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await api.close();
     }
   });
 
   test('a response without X-Cff-Request-Id is skipped, and the next invocation is served', async () => {
-    // A bare API: the first poll gets a 200 with no request id, the next a proper invocation.
-    let polls = 0;
-    const posted = [];
-    const server = http.createServer((req, res) => {
-      if (req.method === 'GET') {
-        polls += 1;
-        if (polls === 1) return res.end('{"action":"echo"}');
-        if (polls === 2) {
-          res.setHeader('X-Cff-Request-Id', 'after-skip');
-          return res.end('{"action":"echo"}');
-        }
-        return; // later polls: hold them open
+    // The first poll gets a 200 with no request id, the next a proper invocation.
+    const api = await startBareApi((poll, req, res) => {
+      if (poll === 1) return res.end('{"action":"echo"}');
+      if (poll === 2) {
+        res.setHeader('X-Cff-Request-Id', 'after-skip');
+        return res.end('{"action":"echo"}');
       }
-      let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => { posted.push({ url: req.url, body }); res.statusCode = 202; res.end(); });
+      // later polls: hold them open
     });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = { address: `127.0.0.1:${server.address().port}`, close: async () => {} };
-    const rt = await startRuntime({ emulator: fake, env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '1' } });
+    const rt = await startRuntime({ emulator: api.fake, env: { RUNTIME_CPU: '1', FNPOOL_CONCURRENCY: '1' } });
     try {
       await rt.waitForLog((r) => /without an X-Cff-Request-Id/.test(r.msg ?? ''));
-      const deadline = Date.now() + 5000;
-      while (posted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(posted.length, 1);
-      assert.equal(posted[0].url, '/v1/runtime/invocation/response/after-skip');
-      assert.deepEqual(JSON.parse(posted[0].body).event, { action: 'echo' });
+      const posted = await api.firstPost();
+      assert.equal(posted.url, '/v1/runtime/invocation/response/after-skip');
+      assert.deepEqual(JSON.parse(posted.body).event, { action: 'echo' });
+      assert.equal(api.posted.length, 1);
     } finally {
       await rt.stop();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await api.close();
     }
   });
 });
