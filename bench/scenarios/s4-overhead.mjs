@@ -1,7 +1,8 @@
 // Scenario 4: the cost of the worker hop. At concurrency 1 with a no-op handler: fnpool (one
 // invocation in flight) against fnpool's inline loop (the same client and conversions, handler on
-// the main thread), beside a raw worker_threads postMessage round trip measured in its own process.
-// Rounds alternate fnpool / inline / round trip; medians are over every sample of the run.
+// the main thread), beside a raw worker_threads postMessage round trip and a Piscina run() round
+// trip of a no-op task, each measured in its own process. Rounds alternate fnpool / inline / round
+// trips; medians are over every sample of the run.
 import path from 'node:path';
 import { measure, startAll, stopAll } from './common.mjs';
 import { BENCH, runToEnd } from '../lib/targets.mjs';
@@ -21,7 +22,7 @@ export async function run(ctx) {
   ctx.progress.stage(`4/6 ${title}`, rounds * 4 + 3);
   const targets = await startAll(ctx, specs);
   for (let i = 0; i < 3; i++) ctx.progress.advance();
-  const samples = { fnpool: [], inline: [], sequential: [], rtt: [], rttGap: [] };
+  const samples = { fnpool: [], inline: [], sequential: [], rtt: [], rttGap: [], piscina: [] };
   const throughput = { fnpool: [], inline: [], sequential: [] };
   const cpuUs = { fnpool: [], inline: [], sequential: [] };
   const order = ['fnpool', 'inline', 'sequential'];
@@ -32,11 +33,13 @@ export async function run(ctx) {
       throughput[key].push(res.throughput);
       cpuUs[key].push(res.cpu.runtimeUsPerInvocation);
     }
-    ctx.progress.step('postMessage round trip');
+    ctx.progress.step('postMessage and Piscina round trips');
     const script = path.join(BENCH, 'runtimes', 'postmessage-rtt.mjs');
     samples.rtt.push(...JSON.parse(await runToEnd(process.execPath, [script, String(ctx.mode.rttCount), '0'])).samplesUs);
     // With a 1 ms pause between round trips, the receiving thread has gone fully idle each time.
     samples.rttGap.push(...JSON.parse(await runToEnd(process.execPath, [script, String(Math.ceil(ctx.mode.rttCount / 10)), '1'])).samplesUs);
+    const piscinaScript = path.join(BENCH, 'runtimes', 'piscina-rtt.mjs');
+    samples.piscina.push(...JSON.parse(await runToEnd(process.execPath, [piscinaScript, String(ctx.mode.rttCount), '0'])).samplesUs);
     ctx.progress.advance();
   }
   await stopAll(ctx, targets);
@@ -55,6 +58,10 @@ export async function run(ctx) {
     postMessageRttIdleMedianUs: s.rttGap.p50,
     ratioToRtt: hopUs / rttUs,
     ratioToIdleRtt: hopUs / s.rttGap.p50,
+    piscinaRttMedianUs: s.piscina.p50,
+    piscinaRatioToRtt: s.piscina.p50 / rttUs,
+    /** What fnpool's own code adds to Piscina's round trip (executor, worker module, adapter). */
+    hopOverPiscinaUs: hopUs - s.piscina.p50,
     throughput: Object.fromEntries(Object.entries(throughput).map(([k, v]) => [k, mean(v)])),
     runtimeCpuUsPerInvocation: Object.fromEntries(Object.entries(cpuUs).map(([k, v]) => [k, mean(v)])),
   };
@@ -67,7 +74,9 @@ export async function run(ctx) {
     ['worker hop = fnpool − inline', f0(hopUs), f0(figures.hopOverheadP90Us), '', '', '', ''],
     ['raw postMessage round trip', f0(rttUs), f0(s.rtt.p90), f0(s.rtt.p99), '', '', String(s.rtt.n)],
     ['raw round trip, 1 ms apart', f0(s.rttGap.p50), f0(s.rttGap.p90), f0(s.rttGap.p99), '', '', String(s.rttGap.n)],
+    ['Piscina run() round trip, no-op task', f0(s.piscina.p50), f0(s.piscina.p90), f0(s.piscina.p99), '', '', String(s.piscina.n)],
     ['hop ÷ round trip', f1(figures.ratioToRtt) + '×', '', '', '', '', ''],
+    ['Piscina round trip ÷ round trip', f1(figures.piscinaRatioToRtt) + '×', '', '', '', '', ''],
   ];
   const chart = {
     title: 'Scenario 4 — worker-hop overhead at concurrency 1 (no-op handler)',
@@ -81,8 +90,8 @@ export async function run(ctx) {
         ],
       },
       {
-        kind: 'bar', title: 'The hop against the floor (medians)', yLabel: 'µs', categories: ['fnpool − inline', 'postMessage RTT', 'RTT, idle thread', '1.5 × RTT'],
-        series: [{ name: 'median µs', values: [hopUs, rttUs, s.rttGap.p50, 1.5 * rttUs], color: '#2563eb' }],
+        kind: 'bar', title: 'The hop against the floor (medians)', yLabel: 'µs', categories: ['fnpool − inline', 'Piscina RTT', 'postMessage RTT', 'RTT, idle thread', '1.5 × RTT'],
+        series: [{ name: 'median µs', values: [hopUs, s.piscina.p50, rttUs, s.rttGap.p50, 1.5 * rttUs], color: '#2563eb' }],
       },
     ],
   };
