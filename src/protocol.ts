@@ -3,21 +3,36 @@
 // structured clone of a 1 MB object costs ~13 ms, the same JSON as a string ~0.5 ms (TRAPS.md).
 import type { WireError } from './errors.js';
 
-/** What the handler's context needs from the platform request, besides the event. */
+/**
+ * What the handler's context needs from the platform request, besides the event. Neutral: each
+ * platform's wire mapping fills it (platforms/<name>/wire.ts), and its context part reads it.
+ */
 export interface InvocationMeta {
   invokeType: 'sync' | 'async';
-  accessKey?: string;
-  secretKey?: string;
-  authToken?: string;
-  securityAccessKey?: string;
-  securitySecretKey?: string;
-  securityToken?: string;
-  /** Lambda-style fields, when the platform provides them. */
-  invokedFunctionArn?: string;
+  /**
+   * Strings the context reports, under neutral keys. Common ones (every platform's context has
+   * the methods): accessKey, secretKey, securityAccessKey, securitySecretKey, securityToken,
+   * authToken, invokedFunctionArn. A platform adds its own (Lambda's clientContext, FC's region).
+   */
+  fields?: Readonly<Record<string, string>>;
+  /** Values that must never appear in a log (credentials): scrubbed from what the handler logs. */
+  secrets?: readonly string[];
+  /** The platform's trace id (Lambda's X-Ray header), when it sends one. */
   traceId?: string;
-  clientContext?: string;
-  cognitoIdentity?: string;
-  tenantId?: string;
+}
+
+/** An HTTP trigger's request, for an API-gateway-shaped event built in the worker. */
+export interface HttpRequestMeta {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+  query: Record<string, string | string[]>;
+}
+
+/** What the handler's HTTP-trigger result says besides the body. */
+export interface HttpResponseMeta {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
 }
 
 /** One invocation, as the executor hands it to a worker. */
@@ -36,6 +51,10 @@ export interface TaskRequest {
   /** Epoch milliseconds. */
   deadlineMs: number;
   meta: InvocationMeta;
+  /** Call this export (`file.export`) with the context only, instead of the handler: lifecycle hooks. */
+  entry?: string;
+  /** Build an API-gateway-shaped event around the body, and map the result back (HTTP triggers). */
+  http?: HttpRequestMeta;
 }
 
 interface ResultBase {
@@ -52,6 +71,8 @@ export interface OkResult extends ResultBase {
   kind: 'ok';
   /** A JSON text, or raw bytes when the handler returned a Buffer/Uint8Array. */
   body: string | Uint8Array;
+  /** For an HTTP-trigger task: the status and headers the handler chose. */
+  http?: HttpResponseMeta;
 }
 
 export interface ErrorResult extends ResultBase {

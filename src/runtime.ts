@@ -1,51 +1,59 @@
-// `fnpool serve`, what `bootstrap` runs: read the configuration, start the workers (the handler is
-// loaded before the first invocation is fetched), then serve the platform until SIGTERM/SIGINT.
+// `fnpool serve`, what `bootstrap` runs: read the configuration (which picks the platform), start
+// the workers (the handler is loaded before the first invocation is fetched), then serve the
+// platform until SIGTERM/SIGINT, or until the platform says to go.
 // Cold start is paid on every new instance: the worker threads are started first, and the rest of
 // the runtime (pino, p-queue, undici) is imported while they boot and load the handler.
 import { loadConfig, type RuntimeConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
 import type { Logger } from './logging/logger.js';
+import type { PullWire } from './platforms/platform.js';
+import { platformModule } from './platforms/registry.js';
 
 export const EXIT_CONFIG = 2;
 
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/** The platform told the runtime to go (Lambda: init failed, or a 500 on /next). */
+export const EXIT_PLATFORM = 1;
+
+export async function serve(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Promise<void> {
   let config: RuntimeConfig;
+  let wire: PullWire | undefined;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, argv);
+    wire = platformModule(config.platform).wire;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`fnpool: ${err.message}\n`);
     process.exit(EXIT_CONFIG);
   }
-  if (config.platform !== 'functiongraph') {
-    process.stderr.write(`fnpool: FNPOOL_PLATFORM=${config.platform} is not supported by this version yet; use functiongraph\n`);
+  if (wire === undefined) {
+    process.stderr.write(`fnpool: platform ${config.platform} is not supported by this version yet\n`);
     process.exit(EXIT_CONFIG);
   }
 
   const { WorkerPool } = await import('./executor/worker-pool.js');
   const workers = new WorkerPool(config);
-  const [{ createLogger, endLogs }, { Executor }, { FunctionGraphAdapter }] = await Promise.all([
-    import('./logging/logger.js'), import('./executor/executor.js'), import('./platforms/functiongraph/adapter.js'),
+  const [{ createLogger, endLogs }, { Executor }, { PullAdapter }] = await Promise.all([
+    import('./logging/logger.js'), import('./executor/executor.js'), import('./platforms/pull/adapter.js'),
   ]);
   const log = createLogger({ ...config.worker.log, batched: true });
   guardMainThread(log);
   const executor = await Executor.start(config, log, workers);
-  const adapter = new FunctionGraphAdapter(config, executor, log);
+  const adapter = new PullAdapter(config, wire, executor, log);
   let stopping = false;
-  const stop = (signal: NodeJS.Signals | 'parent gone') => {
+  const stop = (signal: NodeJS.Signals | 'parent gone' | 'platform', code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: no new invocations; waiting for those in flight');
     void adapter.stop().then(() => {
       log.info('stopped');
       // The main thread's records are written in batches: let the last ones out first.
-      void endLogs().then(() => process.exit(0));
+      void endLogs().then(() => process.exit(code));
     });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   if (config.parentPid !== undefined) watchParent(config.parentPid, () => stop('parent gone'));
-  adapter.start();
+  adapter.start(() => stop('platform', EXIT_PLATFORM));
   log.info({
     platform: config.platform, threads: config.threads, concurrency: config.concurrency,
     timeoutMs: config.timeoutMs, memoryBudgetMB: config.memory.budgetMB, workerHeapMB: config.memory.workerHeapMB,

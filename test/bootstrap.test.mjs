@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FunctionGraphEmulator } from '../dist/emulator/index.js';
+import { PullEmulator } from '../dist/emulator/index.js';
 import { BOOTSTRAP, fixture } from './helpers/runtime.mjs';
 
 test('bootstrap is executable, LF-only, and parses under dash', () => {
@@ -19,7 +19,7 @@ test('bootstrap is executable, LF-only, and parses under dash', () => {
 
 for (const how of ['dash from another cwd', 'a symlink']) {
   test(`bootstrap serves when started by ${how}`, async () => {
-    const emulator = await FunctionGraphEmulator.start({ port: 0 });
+    const emulator = await PullEmulator.start({ port: 0 });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fnpool-boot-'));
     let cmd = 'dash';
     let args = [BOOTSTRAP];

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { FunctionGraphEmulator } from '../dist/emulator/index.js';
+import { PullEmulator } from '../dist/emulator/index.js';
 import { example, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
 
 const HAS_UNZIP = (() => {
@@ -55,7 +55,7 @@ async function unpack(file) {
 
 /** Runs the unpacked bootstrap against the emulator and returns the answer to one event. */
 async function serveOnce(codeRoot, event, env = {}) {
-  const emulator = await FunctionGraphEmulator.start({ port: 0 });
+  const emulator = await PullEmulator.start({ port: 0 });
   const stderr = [];
   const child = spawn(path.join(codeRoot, 'bootstrap'), [], {
     cwd: os.tmpdir(),

@@ -70,9 +70,9 @@ test('bad values are refused with the variable and the value named', () => {
 });
 
 test('FNPOOL_PARENT_PID: the runtime stops by itself when that process is gone', async () => {
-  const { FunctionGraphEmulator } = await import('../dist/emulator/index.js');
+  const { PullEmulator } = await import('../dist/emulator/index.js');
   const { spawn } = await import('node:child_process');
-  const emulator = await FunctionGraphEmulator.start({ port: 0 });
+  const emulator = await PullEmulator.start({ port: 0 });
   const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   const runtime = spawn(BOOTSTRAP, [], {
     stdio: 'ignore',

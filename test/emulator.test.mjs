@@ -7,12 +7,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FunctionGraphEmulator, startInvokeEndpoint } from '../dist/emulator/index.js';
+import { PullEmulator, startInvokeEndpoint } from '../dist/emulator/index.js';
 
 const POLL = '/v1/runtime/invocation/request';
 
 async function withEmulator(opts, fn) {
-  const emu = await FunctionGraphEmulator.start(opts);
+  const emu = await PullEmulator.start(opts);
   try {
     await fn(emu);
   } finally {
@@ -114,7 +114,7 @@ test('hands invocations out in FIFO order with the request id, invoke type and h
     for (const id of ['req-a', 'req-b', 'req-c']) assert.equal(emu.answers(id), 1);
     assert.equal(emu.answers('never'), 0);
     assert.deepEqual(emu.stats(), {
-      queued: 3, handedOut: 3, answered: 3, duplicates: 0, rejectedPosts: 0, inFlight: 0, waiting: 0, polls: 0, requeued: 0,
+      queued: 3, handedOut: 3, answered: 3, duplicates: 0, rejectedPosts: 0, inFlight: 0, waiting: 0, polls: 0, requeued: 0, initErrors: 0,
     });
   });
 });
@@ -460,7 +460,7 @@ test('invoke endpoint: a port in use is reported by number', async () => {
 });
 
 test('close() ends held long polls and rejects pending invocations', async () => {
-  const emu = await FunctionGraphEmulator.start();
+  const emu = await PullEmulator.start();
   const held = poll(emu).then(() => 'answered', () => 'failed');
   await waitFor(() => emu.stats().polls === 1, 'parked poll');
   const inFlight = emu.invoke({}, { requestId: 'c1' }).then(() => 'answered', (err) => err);

@@ -2,57 +2,59 @@
 // nested module paths; and the init errors of broken modules, answered for every invocation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRuntime } from './helpers/runtime.mjs';
+import { forEachPlatform, startRuntime } from './helpers/runtime.mjs';
 
-const working = [
-  ['esm-mjs', 'index.handler'],
-  ['esm-type-module', 'index.handler'],
-  ['cjs', 'index.handler'],
-  ['cjs-cjs', 'index.handler'],
-  ['default-export', 'index.handler'],
-  ['nested', 'src/app.api.v1.handler'],
-  ['ts-esm', 'index.handler'],
-  ['ts-mts', 'index.handler'],
-  ['ts-cts', 'index.handler'],
-  ['ts-cjs', 'index.handler'],
-  ['ts-enum', 'index.handler'],
-];
+forEachPlatform((platform) => {
+  const working = [
+    ['esm-mjs', 'index.handler'],
+    ['esm-type-module', 'index.handler'],
+    ['cjs', 'index.handler'],
+    ['cjs-cjs', 'index.handler'],
+    ['default-export', 'index.handler'],
+    ['nested', 'src/app.api.v1.handler'],
+    ['ts-esm', 'index.handler'],
+    ['ts-mts', 'index.handler'],
+    ['ts-cts', 'index.handler'],
+    ['ts-cjs', 'index.handler'],
+    ['ts-enum', 'index.handler'],
+  ];
 
-for (const [name, handler] of working) {
-  test(`${name} (${handler}) runs in the pool`, async () => {
-    const rt = await startRuntime({ fixture: name, env: { RUNTIME_HANDLER: handler, RUNTIME_CPU: '2' } });
-    try {
-      const outs = await Promise.all(Array.from({ length: 4 }, () => rt.invoke({ name: 'pool' })));
-      for (const res of outs) {
-        assert.equal(res.ok, true, JSON.stringify(res.error));
-        assert.equal(JSON.parse(res.body).fixture, name);
+  for (const [name, handler] of working) {
+    test(`${name} (${handler}) runs in the pool`, async () => {
+      const rt = await startRuntime({ platform, fixture: name, env: { RUNTIME_HANDLER: handler, RUNTIME_CPU: '2' } });
+      try {
+        const outs = await Promise.all(Array.from({ length: 4 }, () => rt.invoke({ name: 'pool' })));
+        for (const res of outs) {
+          assert.equal(res.ok, true, JSON.stringify(res.error));
+          assert.equal(JSON.parse(res.body).fixture, name);
+        }
+      } finally {
+        await rt.stop();
       }
-    } finally {
-      await rt.stop();
-    }
-  });
-}
+    });
+  }
 
-const broken = [
-  ['syntax-error', 'Runtime.UserCodeSyntaxError'],
-  ['ts-syntax-error', 'Runtime.UserCodeSyntaxError'],
-  ['throws-at-load', 'Runtime.ImportModuleError'],
-  ['missing-dep', 'Runtime.ImportModuleError'],
-  ['not-a-function', 'Runtime.HandlerNotFound'],
-];
+  const broken = [
+    ['syntax-error', 'Runtime.UserCodeSyntaxError'],
+    ['ts-syntax-error', 'Runtime.UserCodeSyntaxError'],
+    ['throws-at-load', 'Runtime.ImportModuleError'],
+    ['missing-dep', 'Runtime.ImportModuleError'],
+    ['not-a-function', 'Runtime.HandlerNotFound'],
+  ];
 
-for (const [name, errorType] of broken) {
-  test(`${name}: every invocation gets ${errorType}`, async () => {
-    const rt = await startRuntime({ fixture: name, env: { RUNTIME_CPU: '1' } });
-    try {
-      for (let i = 0; i < 2; i++) {
-        const res = await rt.invoke({});
-        assert.equal(res.ok, false);
-        assert.equal(res.error.errorType, errorType, JSON.stringify(res.error));
+  for (const [name, errorType] of broken) {
+    test(`${name}: every invocation gets ${errorType}`, async () => {
+      const rt = await startRuntime({ platform, fixture: name, env: { RUNTIME_CPU: '1' } });
+      try {
+        for (let i = 0; i < 2; i++) {
+          const res = await rt.invoke({});
+          assert.equal(res.ok, false);
+          assert.equal(res.error.errorType, errorType, JSON.stringify(res.error));
+        }
+        assert.equal(rt.child.exitCode, null);
+      } finally {
+        await rt.stop();
       }
-      assert.equal(rt.child.exitCode, null);
-    } finally {
-      await rt.stop();
-    }
-  });
-}
+    });
+  }
+});

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
+import { PullEmulator } from '../../dist/emulator/index.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
 import { rssMB } from '../../dist/loadgen/proc.js';
 
@@ -39,7 +39,7 @@ const KINDS = {
  */
 export class Target {
   static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap }) {
-    const emulator = await FunctionGraphEmulator.start({ port: 0 });
+    const emulator = await PullEmulator.start({ port: 0 });
     const [cmd, args] = KINDS[kind](bootstrap, nodeArgs);
     const childEnv = {
       ...cleanEnv(),

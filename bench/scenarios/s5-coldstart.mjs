@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
+import { PullEmulator } from '../../dist/emulator/index.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
 import { BENCH, BOOTSTRAP, cleanEnv, handlerDir } from '../lib/targets.mjs';
 import { f0, f1 } from '../lib/report.mjs';
@@ -15,7 +15,7 @@ export const id = 's5-coldstart';
 export const title = 'Cold start';
 
 async function coldStart(kind, env = {}) {
-  const emulator = await FunctionGraphEmulator.start({ port: 0 });
+  const emulator = await PullEmulator.start({ port: 0 });
   const answered = emulator.invoke({}, { requestId: nextRequestId(), timeoutMs: 30_000 });
   const [cmd, args] = kind === 'fnpool' ? [BOOTSTRAP, []] : [process.execPath, [path.join(BENCH, 'runtimes', 'sequential.mjs')]];
   const records = [];

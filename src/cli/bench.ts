@@ -12,12 +12,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../config/config.js';
 import { ConfigError } from '../config/env.js';
-import { DEFAULT_MAX_SYNC_REQUEST_BYTES, EmulatorError, type InvokeResult } from '../emulator/index.js';
+import { emulatorWire, EmulatorError, launchEnvironment, type InvokeResult } from '../emulator/index.js';
 import { closedLoop, nextRequestId, type LoadResult, type LoadTick } from '../loadgen/load.js';
 import { rssMB } from '../loadgen/proc.js';
 import { EXIT_OK, parse, shownPath, toNumber, UsageError } from './args.js';
 import { readEvent, type EventSource } from './event-input.js';
-import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, PACKAGE_JSON_HELP, resolveSettings, runtimeEnv, type FunctionSettings } from './function-settings.js';
+import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, PACKAGE_JSON_HELP, resolveSettings, type FunctionSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 
 export const HELP = `Usage: fnpool bench [dir] [options]
@@ -100,8 +100,9 @@ export async function bench(argv: string[]): Promise<number> {
   const warmupS = values.warmup === undefined ? DEFAULT_WARMUP_S : toNumber('--warmup', values.warmup, { min: 0, max: 3600, unit: 'seconds' });
   const settings = resolveSettings(positionals[0], values);
   const { event, from: eventFrom } = await chooseEvent(settings.dir, values.event);
-  if (event.length > DEFAULT_MAX_SYNC_REQUEST_BYTES) {
-    throw new UsageError(`the event is ${event.length} bytes, over the platform's limit of ${DEFAULT_MAX_SYNC_REQUEST_BYTES} bytes`);
+  const limit = emulatorWire(settings.platform).limits.maxSyncRequestBytes;
+  if (event.length > limit) {
+    throw new UsageError(`the event is ${event.length} bytes, over the platform's limit of ${limit} bytes`);
   }
   const runtimeConcurrency = settings.concurrency ?? (settings.ownBootstrap ? fnpoolConcurrency(settings) : undefined);
   return run({
@@ -154,7 +155,7 @@ function isJson(text: string): boolean {
 /** How many invocations fnpool's runtime takes at once with these settings: what it will compute itself. */
 function fnpoolConcurrency(settings: FunctionSettings): number {
   try {
-    return loadConfig(runtimeEnv(settings, '127.0.0.1:0', process.env, 'json')).concurrency;
+    return loadConfig(launchEnvironment(settings.platform, settings, '127.0.0.1:0', process.env)).concurrency;
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -165,7 +166,7 @@ async function run(plan: Plan): Promise<number> {
   const { settings } = plan;
   // The runtime's logs cost what they cost in production, but go nowhere unless asked for.
   const env = plan.logs ? process.env : { ...process.env, FNPOOL_LOG_FORMAT: process.env.FNPOOL_LOG_FORMAT ?? 'json' };
-  const platform = await LocalPlatform.start({ settings, output: plan.logs ? 'stderr' : 'ignore', env });
+  const platform = await LocalPlatform.start({ settings, platform: settings.platform, output: plan.logs ? 'stderr' : 'ignore', env });
   const progress = new ProgressLine(process.stderr.isTTY === true && !plan.logs, plan);
 
   const stop = new AbortController();

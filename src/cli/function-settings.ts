@@ -1,18 +1,22 @@
 // The settings of the function a local platform runs (`fnpool start`, `fnpool invoke --dir`): its
 // folder, handler, initializer, timeout, memory, CPUs and concurrency, and the bootstrap that serves
-// it. Each is taken from the first of: the command-line flag, the environment variable the runtime
-// itself reads, the "fnpool" object of the folder's package.json, the default. Then turned into the
-// environment FunctionGraph gives a custom runtime.
+// it, and the platform it runs on. Each is taken from the first of: the command-line flag, the
+// environment variable the runtime itself reads, the "fnpool" object of the folder's package.json,
+// the default. The platform's local emulator turns them into the environment that platform gives
+// a runtime (platforms/<name>/emulator.ts).
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PULL_PLATFORMS, type PullPlatformName } from '../platforms/platform.js';
 import { fromEnv, toNumber, UsageError, type NumberRule } from './args.js';
 
 /** fnpool's own bootstrap, beside dist/ in a checkout and in the installed package. */
 export const FNPOOL_BOOTSTRAP = fileURLToPath(new URL('../../bootstrap', import.meta.url));
 
 export interface FunctionSettings {
-  /** Absolute path of the function's folder (RUNTIME_CODE_ROOT). */
+  /** Which platform's runtime API the local platform speaks. */
+  platform: PullPlatformName;
+  /** Absolute path of the function's folder (the code root). */
   dir: string;
   handler: string;
   initializer?: string;
@@ -30,6 +34,7 @@ export interface FunctionSettings {
 
 /** The flags every command that runs a function locally accepts (parseArgs options). */
 export const FUNCTION_OPTIONS = {
+  platform: { type: 'string' },
   handler: { type: 'string' },
   initializer: { type: 'string' },
   timeout: { type: 'string' },
@@ -39,7 +44,8 @@ export const FUNCTION_OPTIONS = {
   bootstrap: { type: 'string' },
 } as const;
 
-export const FUNCTION_OPTIONS_HELP = `  --handler NAME       module.export of the handler     FNPOOL_HANDLER, RUNTIME_HANDLER (index.handler)
+export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lambda or fc      FNPOOL_PLATFORM (functiongraph)
+  --handler NAME       module.export of the handler     FNPOOL_HANDLER, RUNTIME_HANDLER (index.handler)
   --initializer NAME   module.export of the initializer FNPOOL_INITIALIZER, RUNTIME_INITIALIZER_HANDLER (none)
   --timeout SECONDS    the function's timeout           RUNTIME_TIMEOUT (3)
   --memory MB          the function's memory            FNPOOL_MEMORY_MB, RUNTIME_MEMORY (256)
@@ -48,7 +54,7 @@ export const FUNCTION_OPTIONS_HELP = `  --handler NAME       module.export of th
   --bootstrap PATH     any custom-runtime executable    FNPOOL_BOOTSTRAP (fnpool's own bootstrap)`;
 
 export const PACKAGE_JSON_HELP = `The function's package.json may hold defaults for these under "fnpool", e.g.
-  "fnpool": { "handler": "index.handler", "initializer": "index.init", "timeout": 10,
+  "fnpool": { "platform": "lambda", "handler": "index.handler", "initializer": "index.init", "timeout": 10,
               "memory": 512, "cpus": 2, "concurrency": 4 }
 A flag wins over its environment variable, which wins over package.json.`;
 
@@ -60,6 +66,7 @@ interface Setting {
 }
 
 const SETTINGS = {
+  platform: { env: ['FNPOOL_PLATFORM'], key: 'platform' },
   handler: { env: ['FNPOOL_HANDLER', 'RUNTIME_HANDLER'], key: 'handler' },
   initializer: { env: ['FNPOOL_INITIALIZER', 'RUNTIME_INITIALIZER_HANDLER'], key: 'initializer' },
   timeout: { env: ['RUNTIME_TIMEOUT'], key: 'timeout' },
@@ -88,7 +95,7 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
     if (fromFile !== undefined) return { source: `${file.where}.${SETTINGS[name].key}`, value: fromFile };
     return undefined;
   };
-  const text = (name: 'handler' | 'initializer' | 'bootstrap'): string | undefined => {
+  const text = (name: 'platform' | 'handler' | 'initializer' | 'bootstrap'): string | undefined => {
     const got = pick(name);
     if (got === undefined) return undefined;
     if (typeof got.value !== 'string' || got.value.trim() === '') throw new UsageError(`${got.source} must be a non-empty string`);
@@ -103,7 +110,12 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
   const bootstrap = bootstrapArg === undefined ? FNPOOL_BOOTSTRAP : checkExecutable(bootstrapArg, pick('bootstrap')!.source);
   const concurrency = num('concurrency', { min: 1, max: 10_000, integer: true });
   const initializer = text('initializer');
+  const platformName = text('platform')?.toLowerCase() ?? 'functiongraph';
+  if (!(PULL_PLATFORMS as readonly string[]).includes(platformName)) {
+    throw new UsageError(`${pick('platform')!.source} ${platformName}: the local platform can be ${PULL_PLATFORMS.join(', ')}`);
+  }
   return {
+    platform: platformName as PullPlatformName,
     dir,
     handler: text('handler') ?? 'index.handler',
     ...(initializer !== undefined ? { initializer } : {}),
@@ -116,41 +128,6 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
   };
 }
 
-/** The variables that another spelling of the same setting could override in the runtime. */
-const SHADOWING = [
-  'FNPOOL_HANDLER', '_HANDLER', 'FNPOOL_INITIALIZER', 'FNPOOL_MEMORY_MB', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-  'FNPOOL_CODE_ROOT', 'LAMBDA_TASK_ROOT', 'FNPOOL_PLATFORM', 'AWS_LAMBDA_RUNTIME_API', 'FNPOOL_BOOTSTRAP',
-];
-
-/**
- * The environment of the bootstrap: the caller's, with the settings written as the RUNTIME_*
- * variables FunctionGraph sets (the contract every custom runtime reads), and the fnpool spellings
- * of the same settings removed, so that the resolved value is the one the runtime sees.
- */
-export function runtimeEnv(settings: FunctionSettings, apiAddr: string, env: NodeJS.ProcessEnv, logFormat: 'json' | 'text'): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env };
-  for (const name of SHADOWING) delete out[name];
-  delete out.RUNTIME_INITIALIZER_HANDLER;
-  delete out.FNPOOL_CONCURRENCY;
-  Object.assign(out, {
-    RUNTIME_API_ADDR: apiAddr,
-    RUNTIME_CODE_ROOT: settings.dir,
-    RUNTIME_HANDLER: settings.handler,
-    RUNTIME_TIMEOUT: String(settings.timeout),
-    RUNTIME_MEMORY: String(settings.memory),
-    RUNTIME_CPU: String(settings.cpus),
-    RUNTIME_FUNC_NAME: env.RUNTIME_FUNC_NAME ?? path.basename(settings.dir),
-    RUNTIME_FUNC_VERSION: env.RUNTIME_FUNC_VERSION ?? 'latest',
-    RUNTIME_PACKAGE: env.RUNTIME_PACKAGE ?? 'default',
-    RUNTIME_PROJECT_ID: env.RUNTIME_PROJECT_ID ?? 'local',
-    RUNTIME_USERDATA: env.RUNTIME_USERDATA ?? '{}',
-    FNPOOL_LOG_FORMAT: env.FNPOOL_LOG_FORMAT ?? logFormat,
-  });
-  if (settings.initializer !== undefined) out.RUNTIME_INITIALIZER_HANDLER = settings.initializer;
-  if (settings.concurrency !== undefined) out.FNPOOL_CONCURRENCY = String(settings.concurrency);
-  return out;
-}
-
 /** One line for the banner: what runs, with which settings. */
 export function describeSettings(s: FunctionSettings): string {
   const parts = [
@@ -160,6 +137,7 @@ export function describeSettings(s: FunctionSettings): string {
     `memory ${s.memory} MB`,
     `${s.cpus} CPU${s.cpus === 1 ? '' : 's'}`,
     ...(s.concurrency ? [`concurrency ${s.concurrency}`] : []),
+    ...(s.platform !== 'functiongraph' ? [`on ${s.platform}`] : []),
   ];
   return parts.join(', ');
 }

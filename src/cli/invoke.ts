@@ -144,7 +144,7 @@ async function invokeOnce(
   requestId: string | undefined,
   output: 'stderr' | 'ignore',
 ): Promise<Answer> {
-  const platform = await LocalPlatform.start({ settings, output });
+  const platform = await LocalPlatform.start({ settings, platform: settings.platform, output });
   const stopOnSignal = (): void => void platform.close().then(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);

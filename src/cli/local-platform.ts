@@ -1,7 +1,8 @@
-// A local FunctionGraph platform for one function (SPEC §6), shared by `fnpool start` and
-// `fnpool invoke --dir`: the runtime-API emulator, optionally the invoke endpoint, and the bootstrap
-// (fnpool's or any custom runtime) started as a child process against the emulator with the
-// environment FunctionGraph gives it. The child can be stopped and started again (`--watch`).
+// A local pull platform for one function — FunctionGraph, Lambda or Function Compute — shared by
+// `fnpool start`, `fnpool invoke --dir` and `fnpool bench`: the runtime-API emulator, optionally
+// the invoke endpoint, and the bootstrap (fnpool's or any custom runtime) started as a child
+// process against the emulator with the environment that platform gives it. The child can be
+// stopped and started again (`--watch`).
 //
 // When a bootstrap exits with invocations handed to it and unanswered (it crashed, or it was
 // stopped for a restart while a hand-out was on its way), the platform answers them with
@@ -9,13 +10,15 @@
 // caller gets an error instead of waiting forever.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { request } from 'undici';
-import { EmulatorError, FunctionGraphEmulator, startInvokeEndpoint, type InvokeEndpoint } from '../emulator/index.js';
+import { EmulatorError, launchEnvironment, PullEmulator, startInvokeEndpoint, type InvokeEndpoint } from '../emulator/index.js';
+import type { PullPlatformName } from '../platforms/platform.js';
 import { UsageError } from './args.js';
-import { runtimeEnv, type FunctionSettings } from './function-settings.js';
+import type { FunctionSettings } from './function-settings.js';
 
 export interface LocalPlatformOptions {
   settings: FunctionSettings;
+  /** Whose runtime API the emulator speaks; default functiongraph. */
+  platform?: PullPlatformName;
   /** Interface of the emulator and the endpoint; default 127.0.0.1. */
   host?: string;
   /** Port of the runtime-API emulator; default 0 (any free port). */
@@ -42,9 +45,11 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   /** Starts the emulator and the endpoint; a port in use is a UsageError that names it. */
   static async start(opts: LocalPlatformOptions): Promise<LocalPlatform> {
     const host = opts.host ?? '127.0.0.1';
-    let emulator: FunctionGraphEmulator;
+    let emulator: PullEmulator;
     try {
-      emulator = await FunctionGraphEmulator.start({ host, port: opts.apiPort ?? 0 });
+      emulator = await PullEmulator.start({
+        platform: opts.platform, host, port: opts.apiPort ?? 0, functionTimeoutMs: Math.round(opts.settings.timeout * 1000),
+      });
     } catch (err) {
       throw listenError(err, '--api-port');
     }
@@ -69,7 +74,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
 
   private constructor(
     private readonly opts: LocalPlatformOptions,
-    readonly emulator: FunctionGraphEmulator,
+    readonly emulator: PullEmulator,
     readonly endpoint: InvokeEndpoint | undefined,
   ) {
     super();
@@ -104,7 +109,12 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     const child = spawn(this.opts.settings.bootstrap, [], {
       cwd: this.opts.settings.dir,
       // FNPOOL_PARENT_PID: killed outright, this process could not stop a runtime in its own group.
-      env: { ...runtimeEnv(this.opts.settings, this.emulator.address, env, logFormat), FNPOOL_PARENT_PID: String(process.pid) },
+      env: {
+        // On a terminal, lines for people; elsewhere the platform's own log format.
+        ...(logFormat === 'text' ? { FNPOOL_LOG_FORMAT: 'text' } : {}),
+        ...launchEnvironment(this.emulator.platform, this.opts.settings, this.emulator.address, env),
+        FNPOOL_PARENT_PID: String(process.pid),
+      },
       stdio: [...stdio],
       detached: true,
     });
@@ -158,7 +168,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   private onChildGone(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
     // Its sockets are closed by now; a hand-out the emulator takes back is not an orphan, so look
     // a moment later.
-    setTimeout(() => void this.failOrphans(generation, signal ?? `code ${code}`), 100).unref();
+    setTimeout(() => this.failOrphans(generation, signal ?? `code ${code}`), 100).unref();
     if (this.child !== child) return; // stopped on purpose
     this.child = undefined;
     signalGroup(child, 'SIGKILL');
@@ -166,24 +176,16 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   }
 
   /** Answers, in the dead bootstrap's place, what was handed to it and never answered. */
-  private async failOrphans(generation: number, how: string): Promise<void> {
+  private failOrphans(generation: number, how: string): void {
     const orphans = [...this.handedTo].filter(([, g]) => g === generation).map(([id]) => id);
     for (const id of orphans) {
       if (this.closed) return;
       this.handedTo.delete(id);
-      const body = JSON.stringify({
+      this.emulator.failHandedOut(id, {
         errorType: 'Fnpool.RuntimeExited',
         errorMessage: `the runtime exited (${how}) without answering invocation ${id}`,
         stackTrace: [],
       });
-      try {
-        const res = await request(`http://${this.emulator.address}/v1/runtime/invocation/error/${encodeURIComponent(id)}`, {
-          method: 'POST', body, headers: { 'content-type': 'application/json' },
-        });
-        await res.body.dump();
-      } catch {
-        // the emulator is closing: its pending invocations are rejected anyway
-      }
     }
   }
 }

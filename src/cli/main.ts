@@ -26,8 +26,9 @@ Examples:
 
 const SERVE_HELP = `Usage: fnpool serve
 
-Runs the runtime against the platform named by the environment (RUNTIME_API_ADDR for
-FunctionGraph). This is what bootstrap runs; to try a function on this machine use fnpool start.
+Runs the runtime against the platform named by the environment: AWS_LAMBDA_RUNTIME_API (Lambda),
+FC_RUNTIME_API (Function Compute), RUNTIME_API_ADDR (FunctionGraph), or FNPOOL_PLATFORM. This is
+what bootstrap runs; to try a function on this machine use fnpool start.
 `;
 
 type Command = (argv: string[]) => Promise<number | void>;
@@ -56,7 +57,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command; help: string }>
         process.stdout.write(SERVE_HELP);
         return;
       }
-      await (await import('../runtime.js')).serve();
+      await (await import('../runtime.js')).serve(process.env, argv);
     },
     help: SERVE_HELP,
   }),

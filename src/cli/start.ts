@@ -1,4 +1,5 @@
-// `fnpool start [dir]`: a local FunctionGraph platform on this machine — the runtime API emulator,
+// `fnpool start [dir]`: a local platform on this machine (FunctionGraph, Lambda or FC's runtime
+// API, by --platform) — the runtime API emulator,
 // the bootstrap (fnpool's, or any custom runtime's) started against it as a child process with the
 // function in dir, and an invoke endpoint (POST http://127.0.0.1:9000/invoke) that returns the
 // function's answer. --watch starts the bootstrap again when the function's files change.
@@ -11,9 +12,11 @@ import { watchTree, type TreeWatcher } from './watch.js';
 
 export const HELP = `Usage: fnpool start [dir] [options]
 
-Starts a local FunctionGraph platform for the function in dir (default: the current folder): an
-emulator of the custom-runtime API, the bootstrap started against it, and an invoke endpoint
-(POST /invoke, body = the event) that answers with the function's result. Ctrl-C stops everything.
+Starts a local platform for the function in dir (default: the current folder): an emulator of the
+platform's runtime API (FunctionGraph, AWS Lambda or Function Compute, by --platform), the
+bootstrap started against it, and an invoke endpoint (POST /invoke, body = the event; AWS's
+POST /2015-03-31/functions/function/invocations too) that answers with the function's result.
+Ctrl-C stops everything.
 
 Options (flag, environment variable, default):
 ${FUNCTION_OPTIONS_HELP}
@@ -26,9 +29,11 @@ ${FUNCTION_OPTIONS_HELP}
 
 ${PACKAGE_JSON_HELP}
 
-The bootstrap gets the environment FunctionGraph gives a custom runtime: RUNTIME_API_ADDR,
-RUNTIME_CODE_ROOT (dir), RUNTIME_HANDLER, RUNTIME_TIMEOUT, RUNTIME_MEMORY, RUNTIME_CPU, …; other
-variables (RUNTIME_USERDATA, FNPOOL_LOG_LEVEL, …) are passed on as they are.
+The bootstrap gets the environment the platform gives a runtime — FunctionGraph: RUNTIME_API_ADDR,
+RUNTIME_CODE_ROOT (dir), RUNTIME_HANDLER, RUNTIME_TIMEOUT, RUNTIME_MEMORY, RUNTIME_CPU, …; Lambda:
+AWS_LAMBDA_RUNTIME_API, LAMBDA_TASK_ROOT, _HANDLER, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, …; FC:
+FC_RUNTIME_API, FC_FUNC_CODE_PATH, FC_FUNCTION_HANDLER, … Other variables (RUNTIME_USERDATA,
+FNPOOL_LOG_LEVEL, AWS_LAMBDA_LOG_FORMAT, …) are passed on as they are.
 
 Examples:
   fnpool start examples/hello
@@ -37,6 +42,7 @@ Examples:
   fnpool start . --handler src/app.handler --timeout 10 --memory 512 --cpus 2 --watch
   fnpool start examples/initializer --port 9001
   fnpool start my-go-function --bootstrap my-go-function/bootstrap
+  fnpool start examples/hello --platform lambda --concurrency 16
 `;
 
 export async function start(argv: string[]): Promise<void> {
@@ -66,10 +72,10 @@ export async function start(argv: string[]): Promise<void> {
   const watchVar = fromEnv(env, ['FNPOOL_WATCH']);
   const watching = values.watch ?? (watchVar ? toBoolean(watchVar.name, watchVar.value) : false);
 
-  const platform = await LocalPlatform.start({ settings, host, apiPort, endpointPort, output: 'inherit' });
+  const platform = await LocalPlatform.start({ settings, platform: settings.platform, host, apiPort, endpointPort, output: 'inherit' });
   const url = platform.endpoint!.url;
   platform.startRuntime();
-  process.stdout.write(banner(settings.dir, url, platform.emulator.address, describeSettings(settings),
+  process.stdout.write(banner(platform.emulator.wire.title, settings.dir, url, `${platform.emulator.wire.apiVariable}=${platform.emulator.address}`, describeSettings(settings),
     settings.ownBootstrap ? undefined : settings.bootstrap, watching));
 
   let stopping = false;
@@ -126,15 +132,15 @@ export async function start(argv: string[]): Promise<void> {
   }
 }
 
-function banner(dir: string, url: string, apiAddr: string, settings: string, bootstrap: string | undefined, watching: boolean): string {
+function banner(title: string, dir: string, url: string, api: string, settings: string, bootstrap: string | undefined, watching: boolean): string {
   const event = sampleEvent(dir);
   const defaultUrl = url === 'http://127.0.0.1:9000';
   const invokeArgs = `${defaultUrl ? '' : `--url ${url} `}${event.cli}`;
   return [
-    `fnpool: local FunctionGraph platform for ${shownPath(dir)}`,
+    `fnpool: local ${title} platform for ${shownPath(dir)}`,
     `  function:    ${settings}`,
     `  runtime:     ${bootstrap ? `custom bootstrap ${bootstrap}` : "fnpool's bootstrap"}${watching ? ' (restarted when files change)' : ''}`,
-    `  runtime API: RUNTIME_API_ADDR=${apiAddr}`,
+    `  runtime API: ${api}`,
     `  invoke:      POST ${url}/invoke`,
     `  try:         curl -s -X POST ${url}/invoke -d ${event.curl}`,
     `               fnpool invoke ${invokeArgs}`,

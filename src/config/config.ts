@@ -1,31 +1,45 @@
 // Every environment variable fnpool reads, parsed and validated once, then frozen. Nothing else in
-// the runtime reads process.env for configuration.
+// the runtime reads process.env for configuration. The platform's own variables (FunctionGraph's
+// RUNTIME_*, Lambda's AWS_LAMBDA_*, FC's FC_*) are read by its module (platforms/<name>/index.ts);
+// here they are merged with fnpool's own FNPOOL_* settings, which win, and the defaults.
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError, type Env, number, oneOf, optionalString, pick, string } from './env.js';
+import type { PlatformName, PlatformSettings } from '../platforms/platform.js';
+import { platformModule, selectPlatform } from '../platforms/registry.js';
 
-export const PLATFORMS = ['functiongraph', 'lambda', 'http', 'openedge'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+export type Platform = PlatformName;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = 'json' | 'text';
+/** json: pino's JSON records; text: a line for people; tsv: `time\trequestId\tLEVEL\tmessage`. */
+export type LogFormat = 'json' | 'text' | 'tsv';
+
+/** How log records look: fnpool's JSON by default; a platform may ask for its own shape. */
+export interface LogStyle {
+  level: LogLevel;
+  format: LogFormat;
+  /** JSON field names of the time and the message (pino's: time, msg). */
+  timeKey: string;
+  messageKey: string;
+  /** Levels written in upper case (INFO), as Lambda's JSON logs have them. */
+  upperLevel: boolean;
+}
 
 const MiB = 1024 * 1024;
 export const DEFAULT_BODY_LIMIT = 6 * MiB;
 export const DEFAULT_TASKS_PER_THREAD = 8;
+export const DEFAULT_TIMEOUT_SECONDS = 3;
 /** Memory kept aside for the main thread (Node itself, undici, pino) before worker shares are cut. */
 export const MAIN_THREAD_RESERVE_MB = 40;
 /** Per-worker memory outside its JS heap (the isolate, code, stacks). */
 export const WORKER_OVERHEAD_MB = 8;
 export const MIN_WORKER_HEAP_MB = 16;
 
-/** What the handler's context reports about the function (SPEC §2.1). */
+/** What the handler's context reports about the function. */
 export interface FunctionInfo {
   name: string;
   version: string;
-  package: string;
-  projectId: string;
   /** The configured timeout, in seconds. */
   timeoutSeconds: number;
   /** The configured memory, in MB (0 when the platform did not say). */
@@ -33,32 +47,43 @@ export interface FunctionInfo {
   /** The configured CPUs (may be fractional). */
   cpus: number;
   userData: Record<string, string>;
+  /** Platform strings the context reports (FunctionGraph's package and projectId, Lambda's log group, …). */
+  attrs: Record<string, string>;
 }
 
 /** What a worker thread needs: sent once as workerData. */
 export interface WorkerConfig {
+  /** Which platform's context part the worker adds to the handler's context. */
+  platform: Platform;
   codeRoot: string;
   handler: string;
   initializer?: string;
   initializerTimeoutMs: number;
   maxResponseBytes: number;
+  /** The variable that set maxResponseBytes, for the error message. */
+  maxResponseBytesFrom: string;
   /** Recycle the worker after a task when its heap plus Buffers exceed this (0 = never). */
   memoryShareBytes: number;
   function: FunctionInfo;
-  log: { level: LogLevel; format: LogFormat };
+  log: LogStyle;
 }
 
 export interface RuntimeConfig {
   platform: Platform;
-  /** host:port of the FunctionGraph runtime API. */
-  runtimeApiAddr?: string;
+  /** host:port of the platform's runtime API (pull platforms). */
+  apiAddress?: string;
   threads: number;
   tasksPerThread: number;
   concurrency: number;
+  /** Deadline of an invocation whose platform sends none, counted from its arrival. */
   timeoutMs: number;
   maxRequestBytes: number;
+  /** The variable that set maxRequestBytes, for the error message. */
+  maxRequestBytesFrom: string;
   memory: { budgetMB?: number; workerHeapMB?: number };
   shutdownTimeoutMs: number;
+  /** Lifecycle exports (`file.export`): the initializer, FNPOOL_PRE_STOP and FNPOOL_PRE_FREEZE. */
+  hooks: { initializer?: string; preStop?: string; preFreeze?: string };
   /** Run again, once, an invocation whose thread was taken down by another invocation. */
   rerunBystanders: boolean;
   /** Stop (as on SIGTERM) when this process is gone: set by `fnpool start` for the runtime it runs. */
@@ -66,16 +91,25 @@ export interface RuntimeConfig {
   worker: WorkerConfig;
 }
 
-export function loadConfig(env: Env = process.env): RuntimeConfig {
-  const platform = detectPlatform(env);
+export function loadConfig(env: Env = process.env, argv: readonly string[] = []): RuntimeConfig {
+  const platform = selectPlatform(env, argv);
+  const p: PlatformSettings = platformModule(platform).settings(env);
 
   const cores = availableParallelism();
-  const cpus = number(env, ['RUNTIME_CPU'], undefined, { min: 0.001, unit: 'CPUs' });
-  const threads = number(env, ['FNPOOL_THREADS'], Math.max(1, Math.min(cores, Math.ceil(cpus ?? cores))), {
+  const cpus = p.cpus;
+  const maxConcurrency = p.maxConcurrency;
+  const defaultThreads = p.threads ?? Math.max(1, Math.min(cores, Math.ceil(cpus ?? cores)));
+  const threads = number(env, ['FNPOOL_THREADS'], Math.min(defaultThreads, maxConcurrency ?? Infinity), {
     min: 1, max: 1024, integer: true, unit: 'threads',
   });
   const tasksFromEnv = number(env, ['FNPOOL_TASKS_PER_THREAD'], undefined, { min: 1, max: 10_000, integer: true });
-  const concurrencyFromEnv = number(env, ['FNPOOL_CONCURRENCY'], undefined, { min: 1, max: 10_000, integer: true });
+  let concurrencyFromEnv = number(env, ['FNPOOL_CONCURRENCY'], undefined, { min: 1, max: 10_000, integer: true });
+  // The platform's own bound wins: Lambda sends one invocation at a time unless it says more. It
+  // is an allowance: fewer threads × tasks per thread, set by hand, take fewer.
+  if (maxConcurrency !== undefined) {
+    const allowed = tasksFromEnv === undefined ? maxConcurrency : Math.min(maxConcurrency, threads * tasksFromEnv);
+    concurrencyFromEnv = Math.min(concurrencyFromEnv ?? allowed, allowed);
+  }
   const tasksPerThread = tasksFromEnv ??
     (concurrencyFromEnv !== undefined ? Math.ceil(concurrencyFromEnv / threads) : DEFAULT_TASKS_PER_THREAD);
   const concurrency = concurrencyFromEnv ?? threads * tasksPerThread;
@@ -85,80 +119,72 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       `${threads} × ${tasksPerThread}: raise FNPOOL_TASKS_PER_THREAD or leave it unset`);
   }
 
-  const timeoutSeconds = number(env, ['RUNTIME_TIMEOUT'], 3, { min: 0.001, max: 43_200, unit: 'seconds' });
-  const budgetMB = number(env, ['FNPOOL_MEMORY_MB', 'RUNTIME_MEMORY', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE'], undefined, {
-    min: 1, max: 1_048_576, integer: true, unit: 'MB',
-  });
+  const timeoutSeconds = number(env, ['FNPOOL_TIMEOUT'], undefined, { min: 0.001, max: 43_200, unit: 'seconds' }) ??
+    p.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const budgetMB = number(env, ['FNPOOL_MEMORY_MB'], undefined, { min: 1, max: 1_048_576, integer: true, unit: 'MB' }) ?? p.memoryMB;
   const workerHeapMB = budgetMB === undefined ? undefined :
     Math.max(MIN_WORKER_HEAP_MB, Math.floor((budgetMB - MAIN_THREAD_RESERVE_MB) / threads) - WORKER_OVERHEAD_MB);
 
-  const codeRoot = path.resolve(string(env, ['FNPOOL_CODE_ROOT', 'RUNTIME_CODE_ROOT', 'LAMBDA_TASK_ROOT'], process.cwd()));
-  const initializerSeconds = number(env, ['RUNTIME_INITIALIZER_TIMEOUT'], 3, { min: 1, max: 300, unit: 'seconds' });
+  const codeRoot = path.resolve(optionalString(env, 'FNPOOL_CODE_ROOT') ?? p.codeRoot ?? process.cwd());
+  const initializerSeconds = number(env, ['FNPOOL_INITIALIZER_TIMEOUT'], undefined, { min: 1, max: 300, unit: 'seconds' }) ??
+    p.initializerTimeoutSeconds ?? 3;
+  const requestLimit = limit(env, 'FNPOOL_MAX_REQUEST_BYTES', p.maxRequestBytes);
+  const responseLimit = limit(env, 'FNPOOL_MAX_RESPONSE_BYTES', p.maxResponseBytes);
+  const logLevel = oneOf(env, ['FNPOOL_LOG_LEVEL'], LOG_LEVELS, p.log?.level ?? 'info');
+  const logFormatVar = pick(env, 'FNPOOL_LOG_FORMAT');
+  const logFormat = oneOf(env, ['FNPOOL_LOG_FORMAT'], ['json', 'text', 'tsv'] as const, p.log?.format ?? 'json');
 
+  const initializer = optionalString(env, 'FNPOOL_INITIALIZER') ?? p.initializer;
   const config: RuntimeConfig = {
     platform,
-    runtimeApiAddr: optionalString(env, 'RUNTIME_API_ADDR'),
+    apiAddress: p.apiAddress,
     threads,
     tasksPerThread,
     concurrency,
     timeoutMs: Math.round(timeoutSeconds * 1000),
-    maxRequestBytes: number(env, ['RUNTIME_MAX_REQUEST_BODY_SIZE'], DEFAULT_BODY_LIMIT, { min: 1, integer: true, unit: 'bytes' }),
+    maxRequestBytes: requestLimit.bytes,
+    maxRequestBytesFrom: requestLimit.from,
     memory: { budgetMB, workerHeapMB },
     shutdownTimeoutMs: number(env, ['FNPOOL_SHUTDOWN_TIMEOUT_MS'], 10_000, { min: 0, max: 3_600_000, integer: true, unit: 'ms' }),
     parentPid: number(env, ['FNPOOL_PARENT_PID'], undefined, { min: 1, integer: true }),
+    hooks: { initializer, preStop: optionalString(env, 'FNPOOL_PRE_STOP'), preFreeze: optionalString(env, 'FNPOOL_PRE_FREEZE') },
     rerunBystanders: oneOf(env, ['FNPOOL_RERUN_BYSTANDERS'], ['1', '0', 'true', 'false'] as const, '1').match(/^(1|true)$/) !== null,
     worker: {
+      platform,
       codeRoot,
-      handler: string(env, ['FNPOOL_HANDLER', 'RUNTIME_HANDLER', '_HANDLER'], 'index.handler'),
-      initializer: optionalString(env, 'FNPOOL_INITIALIZER', 'RUNTIME_INITIALIZER_HANDLER'),
+      handler: string(env, ['FNPOOL_HANDLER'], p.handler ?? 'index.handler'),
+      initializer,
       initializerTimeoutMs: initializerSeconds * 1000,
-      maxResponseBytes: number(env, ['RUNTIME_MAX_RESP_BODY_SIZE'], DEFAULT_BODY_LIMIT, { min: 1, integer: true, unit: 'bytes' }),
+      maxResponseBytes: responseLimit.bytes,
+      maxResponseBytesFrom: responseLimit.from,
       memoryShareBytes: workerHeapMB === undefined ? 0 : workerHeapMB * MiB,
       function: {
-        name: string(env, ['RUNTIME_FUNC_NAME', 'AWS_LAMBDA_FUNCTION_NAME'], ''),
-        version: string(env, ['RUNTIME_FUNC_VERSION', 'AWS_LAMBDA_FUNCTION_VERSION'], 'latest'),
-        package: string(env, ['RUNTIME_PACKAGE'], 'default'),
-        projectId: string(env, ['RUNTIME_PROJECT_ID'], ''),
+        name: p.function.name ?? '',
+        version: p.function.version ?? 'latest',
         timeoutSeconds,
         memoryMB: budgetMB ?? 0,
         cpus: cpus ?? threads,
-        userData: parseUserData(env),
+        userData: p.function.userData ?? {},
+        attrs: p.function.attrs ?? {},
       },
       log: {
-        level: oneOf(env, ['FNPOOL_LOG_LEVEL'], LOG_LEVELS, 'info'),
-        format: oneOf(env, ['FNPOOL_LOG_FORMAT'], ['json', 'text'] as const, 'json'),
+        level: logLevel,
+        format: logFormat,
+        // fnpool's own format chosen by FNPOOL_LOG_FORMAT replaces the platform's shape as a whole.
+        timeKey: (logFormatVar ? undefined : p.log?.timeKey) ?? 'time',
+        messageKey: (logFormatVar ? undefined : p.log?.messageKey) ?? 'msg',
+        upperLevel: (logFormatVar ? undefined : p.log?.upperLevel) ?? false,
       },
     },
   };
   return deepFreeze(config);
 }
 
-function detectPlatform(env: Env): Platform {
-  const forced = pick(env, 'FNPOOL_PLATFORM');
-  if (forced) return oneOf(env, ['FNPOOL_PLATFORM'], PLATFORMS, 'functiongraph');
-  if (pick(env, 'RUNTIME_API_ADDR')) return 'functiongraph';
-  if (pick(env, 'AWS_LAMBDA_RUNTIME_API')) return 'lambda';
-  if (pick(env, 'FC_SERVER_PORT', 'K_SERVICE', 'PORT')) return 'http';
-  throw new ConfigError(
-    'no platform found: set RUNTIME_API_ADDR (FunctionGraph), AWS_LAMBDA_RUNTIME_API (Lambda), ' +
-    'FC_SERVER_PORT or PORT (HTTP), or FNPOOL_PLATFORM');
-}
-
-function parseUserData(env: Env): Record<string, string> {
-  const found = pick(env, 'RUNTIME_USERDATA');
-  if (!found) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(found.value);
-  } catch (err) {
-    throw new ConfigError(`RUNTIME_USERDATA is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError('RUNTIME_USERDATA must be a JSON object of the function\'s environment values');
-  }
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) out[key] = typeof value === 'string' ? value : JSON.stringify(value);
-  return out;
+/** A size limit: fnpool's variable, else the platform's, else 6 MiB; with the name that set it. */
+function limit(env: Env, name: string, fromPlatform: { bytes: number; from: string } | undefined): { bytes: number; from: string } {
+  const own = number(env, [name], undefined, { min: 1, integer: true, unit: 'bytes' });
+  if (own !== undefined) return { bytes: own, from: name };
+  return fromPlatform ?? { bytes: DEFAULT_BODY_LIMIT, from: name };
 }
 
 function deepFreeze<T>(value: T): T {

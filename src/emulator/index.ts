@@ -1,11 +1,6 @@
-// The local FunctionGraph platform (SPEC §6): the runtime-API emulator and the invoke endpoint.
-export {
-  DEFAULT_MAX_ASYNC_REQUEST_BYTES,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_MAX_SYNC_REQUEST_BYTES,
-  EmulatorError,
-  FunctionGraphEmulator,
-} from './runtime-api.js';
+// The local pull platforms: the runtime-API emulator of FunctionGraph, Lambda or Function Compute
+// (one ledger, one wire per platform), and the invoke endpoint in front of it.
+export { EmulatorError, PullEmulator } from './ledger.js';
 export type {
   EmulatorErrorCode,
   EmulatorEvents,
@@ -16,6 +11,8 @@ export type {
   InvokeOptions,
   InvokeResult,
   InvokeType,
-} from './runtime-api.js';
-export { startInvokeEndpoint } from './invoke-endpoint.js';
+} from './ledger.js';
+export { emulatorWire, launchEnvironment, LAUNCH_SHADOWED } from './wires.js';
+export type { EmulatorWire, LaunchSettings } from './wires.js';
+export { startInvokeEndpoint, LAMBDA_INVOKE_PATH } from './invoke-endpoint.js';
 export type { InvokeEndpoint, InvokeEndpointOptions } from './invoke-endpoint.js';

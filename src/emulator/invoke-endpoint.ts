@@ -1,9 +1,14 @@
-// The caller's side of the local platform (SPEC §6): `POST /invoke` with the event as the body
-// queues it on the FunctionGraph emulator and answers with the function's result, so a person with
-// curl or a benchmark can call a function served by the real bootstrap.
+// The caller's side of a local platform: `POST /invoke` with the event as the body queues it on the
+// emulator and answers with the function's result, so a person with curl, `fnpool invoke` or a
+// benchmark can call a function served by the real bootstrap, whatever the platform. AWS's invoke
+// path (POST /2015-03-31/functions/function/invocations) answers as AWS's runtime interface
+// emulator does, so tools written for that work here too.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { EmulatorError, type FunctionGraphEmulator, type InvokeType, listenOn, readBody } from './runtime-api.js';
+import { EmulatorError, type PullEmulator, type InvokeResult, type InvokeType, listenOn, readBody } from './ledger.js';
+
+/** AWS's invoke path, as its runtime interface emulator serves it. */
+export const LAMBDA_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 
 export interface InvokeEndpointOptions {
   /** Default 127.0.0.1. */
@@ -18,17 +23,7 @@ export interface InvokeEndpoint {
   close(): Promise<void>;
 }
 
-/** Caller headers passed on to the invocation: the credentials a platform would attach. */
-const PASSED_HEADERS = [
-  'x-cff-access-key',
-  'x-cff-secret-key',
-  'x-cff-auth-token',
-  'x-cff-security-access-key',
-  'x-cff-security-secret-key',
-  'x-cff-security-token',
-] as const;
-
-export async function startInvokeEndpoint(emulator: FunctionGraphEmulator, opts: InvokeEndpointOptions = {}): Promise<InvokeEndpoint> {
+export async function startInvokeEndpoint(emulator: PullEmulator, opts: InvokeEndpointOptions = {}): Promise<InvokeEndpoint> {
   const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   const server = http.createServer({ keepAlive: true }, (req, res) => route(emulator, req, res));
@@ -57,25 +52,22 @@ export async function startInvokeEndpoint(emulator: FunctionGraphEmulator, opts:
   };
 }
 
-function route(emulator: FunctionGraphEmulator, req: IncomingMessage, res: ServerResponse): void {
+function route(emulator: PullEmulator, req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  if (path === '/invoke' && req.method === 'POST') return invoke(emulator, req, res);
+  if (path === '/invoke' && req.method === 'POST') return invoke(emulator, req, res, false);
+  if (path === LAMBDA_INVOKE_PATH && req.method === 'POST') return invoke(emulator, req, res, true);
   if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(req, res, 200, { status: 'ok' });
   sendJson(req, res, 404, { errorType: 'NotFound', errorMessage: `no route for ${req.method ?? '?'} ${path}`, stackTrace: [] });
 }
 
-function invoke(emulator: FunctionGraphEmulator, req: IncomingMessage, res: ServerResponse): void {
-  const typeHeader = req.headers['x-cff-invoke-type'];
+function invoke(emulator: PullEmulator, req: IncomingMessage, res: ServerResponse, awsStyle: boolean): void {
+  const typeHeader = req.headers['x-cff-invoke-type'] ?? (req.headers['x-amz-invocation-type'] === 'Event' ? 'async' : undefined);
   const invokeType: InvokeType = typeof typeHeader === 'string' && typeHeader.trim().toLowerCase() === 'async' ? 'async' : 'sync';
   const limit = invokeType === 'async' ? emulator.limits.maxAsyncRequestBytes : emulator.limits.maxSyncRequestBytes;
-  const headers: Record<string, string> = {};
-  for (const name of PASSED_HEADERS) {
-    const value = req.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  const requestId = req.headers['x-cff-request-id'];
+  const headers = emulator.wire.callerHeaders(req.headers);
+  const requestId = req.headers['x-cff-request-id'] ?? req.headers['x-amzn-requestid'] ?? req.headers['x-fc-request-id'];
 
   // Buffer no more than the platform would accept; past it, drain and refuse.
   readBody(req, limit, (body) => {
@@ -83,7 +75,12 @@ function invoke(emulator: FunctionGraphEmulator, req: IncomingMessage, res: Serv
     emulator.invoke(body, { invokeType, headers, ...(typeof requestId === 'string' && requestId !== '' ? { requestId } : {}) }).then(
       (result) => {
         if (res.destroyed) return; // the caller hung up while the function ran
-        if (result.ok) {
+        if (awsStyle) return answerAsAws(res, result);
+        const http = result.ok ? emulator.wire.httpAnswer?.(result) : undefined;
+        if (http !== undefined) {
+          res.writeHead(http.status, { ...http.headers, 'content-length': String(result.body.length), 'x-cff-request-id': result.requestId });
+          res.end(result.body);
+        } else if (result.ok) {
           res.writeHead(200, [
             'Content-Type', result.contentType ?? 'application/json',
             'Content-Length', String(result.body.length),
@@ -107,6 +104,21 @@ function invoke(emulator: FunctionGraphEmulator, req: IncomingMessage, res: Serv
       },
     );
   });
+}
+
+/**
+ * As AWS's emulator answers: 200 with the function's body, result or error (an error also says so
+ * in X-Amz-Function-Error, as AWS's invoke API does); 502 when the function's init failed.
+ */
+function answerAsAws(res: ServerResponse, result: InvokeResult): void {
+  const head: Record<string, string> = {
+    'content-type': result.contentType ?? 'application/json',
+    'content-length': String(result.body.length),
+    'x-amzn-requestid': result.requestId,
+  };
+  if (!result.ok) head['x-amz-function-error'] = 'Unhandled';
+  res.writeHead(!result.ok && result.status === 0 ? 502 : 200, head);
+  res.end(result.body);
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse, invokeType: InvokeType, limit: number): void {

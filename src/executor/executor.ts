@@ -14,7 +14,7 @@ import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { type ControlMessage, type InvocationMeta, type TaskRequest, type TaskResult } from '../protocol.js';
+import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
 import type { Claims } from './claims.js';
 import { WorkerPool } from './worker-pool.js';
@@ -26,12 +26,18 @@ export interface Invocation {
   body: Uint8Array;
   /** Epoch milliseconds. */
   deadlineMs: number;
+  /** The time it was given, ms (deadline − arrival): named in Runtime.Timeout's message. */
+  timeoutMs: number;
   /** performance.now() when the invocation arrived: durations are measured from here. */
   receivedAt: number;
   meta: InvocationMeta;
+  /** Call this export with the context only, instead of the handler (lifecycle hooks). */
+  entry?: string;
+  /** An HTTP trigger's request: the handler gets an API-gateway-shaped event. */
+  http?: HttpRequestMeta;
 }
 
-export type Outcome = { ok: true; body: string | Uint8Array } | { ok: false; error: WireError };
+export type Outcome = { ok: true; body: string | Uint8Array; http?: HttpResponseMeta } | { ok: false; error: WireError };
 
 /** How long a thread may ignore an abort past the deadline before it is terminated. SPEC: ≤ 1 s. */
 export const STUCK_GRACE_MS = 250;
@@ -205,10 +211,10 @@ export class Executor {
     return job.done;
   }
 
-  /** Answers an invocation that never reaches a worker (too large, refused) and logs it alike. */
-  reject(inv: Invocation, slot: Slot, error: WireError): Promise<Outcome> {
+  /** Answers an invocation that never reaches a worker (refused, or nothing to run) and logs it alike. */
+  settle(inv: Invocation, slot: Slot, outcome: Outcome): Promise<Outcome> {
     const job = new Job(inv, slot);
-    this.#answer(job, { ok: false, error });
+    this.#answer(job, outcome);
     slot.release();
     return job.done;
   }
@@ -221,6 +227,8 @@ export class Executor {
     const request: TaskRequest = {
       token, slot: job.slot.index, requestId: inv.requestId, body: inv.body, deadlineMs: inv.deadlineMs, meta: inv.meta,
     };
+    if (inv.entry !== undefined) request.entry = inv.entry;
+    if (inv.http !== undefined) request.http = inv.http;
     job.task = this.#pool.run(request).then(
       (result) => this.#onResult(job, result),
       (error: unknown) => this.#onWorkerLost(job, token, error),
@@ -232,7 +240,7 @@ export class Executor {
     if (result.kind === 'skipped' || job.released) return;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
     if (result.kind === 'ok') {
-      this.#answer(job, { ok: true, body: result.body }, result);
+      this.#answer(job, result.http === undefined ? { ok: true, body: result.body } : { ok: true, body: result.body, http: result.http }, result);
     } else if (result.kind === 'error' && result.initFailed && this.#initFailure === undefined) {
       // A replacement thread whose init failed (a flaky initializer): replace it again and run the
       // invocation elsewhere; after a few such bounces it gets the init error itself.
@@ -243,13 +251,9 @@ export class Executor {
       this.#answer(job, { ok: false, error: result.error }, result);
     } else {
       // 'aborted': the worker reached the task after its deadline, possibly before our timer fired.
-      this.#answer(job, { ok: false, error: this.#timeoutError() }, result);
+      this.#answer(job, { ok: false, error: timeoutError(job.inv) }, result);
     }
     this.#release(job);
-  }
-
-  #timeoutError(): WireError {
-    return runtimeError(ErrorType.Timeout, `Task timed out after ${(this.#config.timeoutMs / 1000).toFixed(2)} seconds`);
   }
 
   /** Piscina rejected the task: its worker exited, crashed, ran out of memory, or was terminated. */
@@ -333,7 +337,7 @@ export class Executor {
   }
 
   #onDeadline(job: Job): void {
-    this.#answer(job, { ok: false, error: this.#timeoutError() });
+    this.#answer(job, { ok: false, error: timeoutError(job.inv) });
     this.#control.postMessage({ type: 'abort', requestId: job.inv.requestId, reason: 'timeout' } satisfies ControlMessage);
     job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
   }
@@ -511,4 +515,9 @@ export class Executor {
     this.#control.close();
     await this.#pool.destroy().catch(() => {});
   }
+}
+
+/** AWS's words, which users search for: "Task timed out after 3.00 seconds". */
+function timeoutError(inv: Invocation): WireError {
+  return runtimeError(ErrorType.Timeout, `Task timed out after ${(Math.max(0, inv.timeoutMs) / 1000).toFixed(2)} seconds`);
 }

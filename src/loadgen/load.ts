@@ -8,14 +8,14 @@
 //
 // Used by the benchmark suite (bench/) and by `fnpool bench`.
 import { performance } from 'node:perf_hooks';
-import { EmulatorError, type FunctionGraphEmulator, type InvokeResult } from '../emulator/index.js';
+import { EmulatorError, type PullEmulator, type InvokeResult } from '../emulator/index.js';
 import { cpuBetween, machineBusyMs, rssMB, threadCpu, type ThreadCpu, type ThreadCpuSample } from './proc.js';
 import { summarize, type Summary } from './stats.js';
 
 /** The runtime under load: the emulator it polls, and its process (for /proc). */
 export interface LoadTarget {
   readonly name?: string;
-  readonly emulator: Pick<FunctionGraphEmulator, 'invoke'>;
+  readonly emulator: Pick<PullEmulator, 'invoke'>;
   readonly pid: number | undefined;
 }
 

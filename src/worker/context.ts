@@ -1,6 +1,8 @@
-// The context object a handler receives (SPEC §2.1): FunctionGraph's methods with their documented
-// units, and the Lambda-style fields on the same object. One per invocation. Secrets live in a
-// private field, so neither console.log(context) nor JSON.stringify(context) can print them.
+// The context object a handler receives: the common part every platform's handler gets —
+// FunctionGraph's methods with their documented units and the Lambda-style fields, on the same
+// object — which a platform's own part extends (platforms/<name>/context.ts). One per invocation.
+// Secrets live in a private field, so neither console.log(context) nor JSON.stringify(context)
+// can print them; what a platform part adds is read through getters on the prototype.
 import type { FunctionInfo } from '../config/config.js';
 import type { Context } from '../index.js';
 import type { InvocationMeta } from '../protocol.js';
@@ -29,7 +31,7 @@ export class InvocationContext implements Context {
     this.functionName = fn.name;
     this.functionVersion = fn.version;
     this.memoryLimitInMB = String(fn.memoryMB);
-    this.invokedFunctionArn = meta.invokedFunctionArn ?? '';
+    this.invokedFunctionArn = meta.fields?.invokedFunctionArn ?? '';
     this.deadlineMs = deadlineMs;
     this.#abort = abort;
     this.#meta = meta;
@@ -43,17 +45,17 @@ export class InvocationContext implements Context {
   getRequestID(): string { return this.requestId; }
   getRemainingTimeInMilliSeconds(): number { return Math.max(0, this.deadlineMs - Date.now()); }
   getRemainingTimeInMillis(): number { return this.getRemainingTimeInMilliSeconds(); }
-  getAccessKey(): string { return this.#meta.accessKey ?? ''; }
-  getSecretKey(): string { return this.#meta.secretKey ?? ''; }
-  getSecurityAccessKey(): string { return this.#meta.securityAccessKey ?? ''; }
-  getSecuritySecretKey(): string { return this.#meta.securitySecretKey ?? ''; }
-  getSecurityToken(): string { return this.#meta.securityToken ?? ''; }
-  getToken(): string { return this.#meta.authToken ?? ''; }
+  getAccessKey(): string { return this.field('accessKey'); }
+  getSecretKey(): string { return this.field('secretKey'); }
+  getSecurityAccessKey(): string { return this.field('securityAccessKey'); }
+  getSecuritySecretKey(): string { return this.field('securitySecretKey'); }
+  getSecurityToken(): string { return this.field('securityToken'); }
+  getToken(): string { return this.field('authToken'); }
   getUserData(key: string): string | undefined { return this.#fn.userData[key]; }
   getFunctionName(): string { return this.#fn.name; }
   getVersion(): string { return this.#fn.version; }
-  getPackage(): string { return this.#fn.package; }
-  getProjectID(): string { return this.#fn.projectId; }
+  getPackage(): string { return this.#fn.attrs.package ?? 'default'; }
+  getProjectID(): string { return this.#fn.attrs.projectId ?? ''; }
   /** The function's timeout, in seconds (FunctionGraph's published runtime wrongly returns ms). */
   getRunningTimeInSeconds(): number { return this.#fn.timeoutSeconds; }
   /** The function's memory, in MB, as a number. */
@@ -63,7 +65,19 @@ export class InvocationContext implements Context {
   getLogger(): HandlerLogger {
     return (this.#logger ??= handlerLogger(this.#scope));
   }
+
+  /** For a platform's part: a string of the invocation's metadata ('' when the platform sent none). */
+  protected field(key: string): string {
+    return this.#meta.fields?.[key] ?? '';
+  }
+
+  /** For a platform's part: the invocation's metadata and the function's settings. */
+  protected get invocationMeta(): InvocationMeta { return this.#meta; }
+  protected get functionInfo(): FunctionInfo { return this.#fn; }
 }
+
+/** The constructor of the common context; a platform's part extends it (platforms/<name>/context.ts). */
+export type ContextClass = new (scope: InvocationScope, deadlineMs: number, meta: InvocationMeta, fn: FunctionInfo, abort: LazyAbort) => InvocationContext;
 
 /**
  * An AbortController made only when the handler reads context.signal: creating one costs ~10 µs
@@ -88,13 +102,4 @@ export class LazyAbort {
     this.#reason = reason;
     this.#controller?.abort(reason);
   }
-}
-
-/** The secret values of an invocation, scrubbed from everything its handler logs. */
-export function secretsOf(meta: InvocationMeta): string[] {
-  const out: string[] = [];
-  for (const value of [meta.accessKey, meta.secretKey, meta.authToken, meta.securityAccessKey, meta.securitySecretKey, meta.securityToken]) {
-    if (value) out.push(value);
-  }
-  return out;
 }

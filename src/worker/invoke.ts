@@ -51,7 +51,7 @@ export function parseEvent(body: Uint8Array): unknown {
 }
 
 /** A Buffer/Uint8Array result is sent as raw bytes; anything else as JSON, `undefined` as `null`. */
-export function serializeResult(result: unknown, maxBytes: number): string | Uint8Array {
+export function serializeResult(result: unknown, maxBytes: number, limitName = 'FNPOOL_MAX_RESPONSE_BYTES'): string | Uint8Array {
   let body: string | Uint8Array;
   if (result instanceof Uint8Array) {
     // A view into a larger buffer (a pooled Buffer, a slice) would carry all of it across threads.
@@ -72,7 +72,7 @@ export function serializeResult(result: unknown, maxBytes: number): string | Uin
   const size = typeof body === 'string' ? (body.length * 3 <= maxBytes ? body.length : Buffer.byteLength(body)) : body.byteLength;
   if (size > maxBytes) {
     throw new RuntimeError(ErrorType.ResponseTooLarge,
-      `the handler's result is ${size} bytes, over the limit of ${maxBytes} bytes (RUNTIME_MAX_RESP_BODY_SIZE)`);
+      `the handler's result is ${size} bytes, over the limit of ${maxBytes} bytes (${limitName})`);
   }
   return body;
 }

@@ -11,6 +11,8 @@ export interface InvocationScope {
   readonly requestId: string;
   /** Secret values of this invocation (access keys, tokens) that must never be logged. */
   readonly secrets: readonly string[];
+  /** The platform's trace id for this invocation (Lambda's X-Ray id), when it sent one. */
+  readonly traceId?: string;
 }
 
 export const invocationStore = new AsyncLocalStorage<InvocationScope>();

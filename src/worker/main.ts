@@ -14,9 +14,10 @@ import { ErrorType, RuntimeError, toWireError, type WireError } from '../errors.
 import { createLogger } from '../logging/logger.js';
 import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
 import { claimTask, markExitCaller } from '../executor/claims.js';
-import { InvocationContext, LazyAbort, secretsOf } from './context.js';
+import { InvocationContext, LazyAbort, type ContextClass } from './context.js';
 import { loadFunction } from './handler-loader.js';
 import { callUserFunction, parseEvent, serializeResult } from './invoke.js';
+import { httpEvent, httpResult } from './http-event.js';
 import { enableTypeScript } from './typescript.js';
 import { correlateConsole, invocationStore, scrub, type InvocationScope } from './log-correlation.js';
 
@@ -47,7 +48,18 @@ const running = new Map<string, Running>();
 /** Set when this thread must be replaced once its current invocations end. */
 let retireReason: string | undefined;
 
-let handler: ((...args: unknown[]) => unknown) | undefined;
+/** The platform's part of the context (platforms/<name>/context.ts), chosen once. */
+const platformPart = await import(`../platforms/${config.platform}/context.js`) as {
+  platformContext(Base: ContextClass): ContextClass;
+  platformThread?(current: () => InvocationScope | undefined): void;
+};
+const Context = platformPart.platformContext(InvocationContext);
+platformPart.platformThread?.(() => invocationStore.getStore());
+
+type UserFunction = (...args: unknown[]) => unknown;
+let handler: UserFunction | undefined;
+/** Lifecycle exports (FC's preStop, …) loaded on first use. */
+const entries = new Map<string, Promise<UserFunction>>();
 let initError: WireError | undefined;
 let initDurationMs: number | undefined;
 let initReported = false;
@@ -86,7 +98,7 @@ async function runInitializer(spec: string): Promise<void> {
   const timeoutMs = config.initializerTimeoutMs;
   const controller = new LazyAbort();
   const scope: InvocationScope = { requestId: `init-${threadId}`, secrets: [] };
-  const context = new InvocationContext(scope, Date.now() + timeoutMs, { invokeType: 'sync' }, config.function, controller);
+  const context = new Context(scope, Date.now() + timeoutMs, { invokeType: 'sync' }, config.function, controller);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -126,13 +138,22 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
   const abort = new LazyAbort();
   let interrupt!: (result: TaskResult) => void;
   const interrupted = new Promise<TaskResult>((resolve) => { interrupt = resolve; });
-  const scope: Running = { requestId: req.requestId, secrets: secretsOf(req.meta), abort, interrupt, slot: req.slot };
+  const scope: Running = {
+    requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt, slot: req.slot,
+  };
   running.set(req.requestId, scope);
   try {
-    const context = new InvocationContext(scope, req.deadlineMs, req.meta, config.function, abort);
-    const completed = invocationStore.run(scope, () => callUserFunction(handler!, [parseEvent(req.body), context]))
+    const context = new Context(scope, req.deadlineMs, req.meta, config.function, abort);
+    const call = req.entry !== undefined
+      ? () => entryFunction(req.entry!).then((fn) => callUserFunction(fn, [context]))
+      : req.http !== undefined
+        ? () => callUserFunction(handler!, [httpEvent(req.http!, req.body, req.requestId), context])
+        : () => callUserFunction(handler!, [parseEvent(req.body), context]);
+    const completed = invocationStore.run(scope, call)
       .then(
-        (value): TaskResult => ({ kind: 'ok', body: serializeResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }),
+        (value): TaskResult => req.http !== undefined
+          ? { kind: 'ok', ...httpResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }
+          : { kind: 'ok', body: serializeResult(value, config.maxResponseBytes, config.maxResponseBytesFrom), threadId, memoryBytes: 0 },
         (error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }),
       )
       .catch((error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }));
@@ -140,6 +161,16 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
   } finally {
     running.delete(req.requestId);
   }
+}
+
+/** A lifecycle export (`file.export`), loaded once per thread. */
+function entryFunction(spec: string): Promise<UserFunction> {
+  let loaded = entries.get(spec);
+  if (loaded === undefined) {
+    loaded = loadFunction(config.codeRoot, spec) as Promise<UserFunction>;
+    entries.set(spec, loaded);
+  }
+  return loaded;
 }
 
 /** Adds what the executor learns from every result: memory, init time, whether to retire. */

@@ -1,17 +1,45 @@
-// Test harness: the real `bootstrap` as a child process against the emulator on a loopback port,
-// with a real handler folder. Collects the runtime's stdout as parsed JSON log records.
+// Test harness: the real `bootstrap` as a child process against the emulator of a pull platform
+// (FunctionGraph, Lambda or FC) on a loopback port, with a real handler folder. Collects the
+// runtime's stdout as parsed JSON log records. The behaviour suites run once per platform
+// (forEachPlatform): a test gives the function's settings once and each platform's local emulator
+// writes them in that platform's own variables.
 import { spawn } from 'node:child_process';
-import { after } from 'node:test';
+import { after, describe } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FunctionGraphEmulator } from '../../dist/emulator/index.js';
+import { launchEnvironment, PullEmulator } from '../../dist/emulator/index.js';
+
+/** Every pull platform, or the ones FNPOOL_TEST_PLATFORMS names (comma-separated). */
+export const TEST_PLATFORMS = (process.env.FNPOOL_TEST_PLATFORMS ?? 'functiongraph,lambda,fc').split(',').map((p) => p.trim()).filter(Boolean);
+
+/** Runs the suites that body declares once per platform, each under a describe named for it. */
+export function forEachPlatform(body) {
+  for (const platform of TEST_PLATFORMS) describe(`on ${platform}`, () => body(platform));
+}
+
+/**
+ * Settings given in FunctionGraph's spelling (the variables this suite was first written with) →
+ * the neutral settings every platform's local emulator writes in its own: RUNTIME_CPU is the
+ * function's CPUs on FunctionGraph and FNPOOL_THREADS elsewhere, RUNTIME_TIMEOUT the deadline each
+ * Lambda and FC hand-out carries, and so on.
+ */
+const SETTINGS = {
+  RUNTIME_CPU: 'cpus', RUNTIME_TIMEOUT: 'timeout', RUNTIME_MEMORY: 'memory', RUNTIME_HANDLER: 'handler',
+  RUNTIME_INITIALIZER_HANDLER: 'initializer', FNPOOL_CONCURRENCY: 'concurrency', RUNTIME_CODE_ROOT: 'dir',
+};
+/** FunctionGraph's own names of generic settings, and fnpool's name for them elsewhere. */
+const GENERIC = {
+  RUNTIME_INITIALIZER_TIMEOUT: 'FNPOOL_INITIALIZER_TIMEOUT',
+  RUNTIME_MAX_REQUEST_BODY_SIZE: 'FNPOOL_MAX_REQUEST_BYTES',
+  RUNTIME_MAX_RESP_BODY_SIZE: 'FNPOOL_MAX_RESPONSE_BYTES',
+};
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BOOTSTRAP = path.join(ROOT, 'bootstrap');
 export const fixture = (name) => path.join(ROOT, 'test', 'fixtures', name);
 
 /** Variables of the machine that would leak into the runtime's configuration. */
-const SCRUBBED = /^(RUNTIME_|FNPOOL_|AWS_LAMBDA_|_HANDLER$|LAMBDA_TASK_ROOT$|FC_SERVER_PORT$|PORT$|K_SERVICE$)/;
+const SCRUBBED = /^(RUNTIME_|FNPOOL_|AWS_LAMBDA_|_HANDLER$|LAMBDA_TASK_ROOT$|FC_|PORT$|K_SERVICE$)/;
 
 /** Everything started in this test file, stopped at its end even when a test failed midway. */
 const started = new Set();
@@ -24,21 +52,35 @@ after(async () => {
 
 /**
  * Starts an emulator and the real bootstrap against it.
- * @param {{ fixture?: string, codeRoot?: string, env?: Record<string,string>, ready?: boolean, emulator?: object }} opts
+ * @param {{ platform?: string, fixture?: string, codeRoot?: string, env?: Record<string,string>, ready?: boolean, emulator?: object }} opts
  */
 export async function startRuntime(opts = {}) {
-  const emulator = opts.emulator ?? await FunctionGraphEmulator.start({ port: 0 });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
-  Object.assign(env, {
-    RUNTIME_API_ADDR: emulator.address,
-    RUNTIME_CODE_ROOT: opts.codeRoot ?? fixture(opts.fixture ?? 'behaviours'),
-    RUNTIME_HANDLER: 'index.handler',
-    RUNTIME_TIMEOUT: '3',
-    RUNTIME_CPU: '2',
-    RUNTIME_FUNC_NAME: 'test-fn',
-    FNPOOL_LOG_LEVEL: 'debug',
-    ...opts.env,
-  });
+  const platform = opts.platform ?? 'functiongraph';
+  const given = { RUNTIME_TIMEOUT: '3', RUNTIME_CPU: '2', ...opts.env };
+  const settings = {
+    dir: opts.codeRoot ?? fixture(opts.fixture ?? 'behaviours'), handler: 'index.handler', timeout: 3, memory: undefined, cpus: 2,
+  };
+  const rest = {};
+  for (const [name, value] of Object.entries(given)) {
+    const key = SETTINGS[name];
+    if (key === undefined) rest[platform === 'functiongraph' ? name : (GENERIC[name] ?? name)] = value;
+    else settings[key] = ['cpus', 'timeout', 'memory', 'concurrency'].includes(key) ? Number(value) : value;
+  }
+  // Lambda runs one invocation at a time unless told more (Managed Instances): the suite asks for
+  // as many as the other platforms run by default.
+  if (platform === 'lambda') settings.concurrency ??= Math.ceil(settings.cpus) * Number(given.FNPOOL_TASKS_PER_THREAD ?? 8);
+  const emulator = opts.emulator ?? await PullEmulator.start({ platform, port: 0, functionTimeoutMs: Math.round(settings.timeout * 1000) });
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
+  const env = launchEnvironment(platform, settings, emulator.address, { ...base, RUNTIME_FUNC_NAME: 'test-fn', FNPOOL_LOG_LEVEL: 'debug' });
+  if (settings.memory === undefined) {
+    for (const name of ['RUNTIME_MEMORY', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'FC_FUNCTION_MEMORY_SIZE']) delete env[name];
+  }
+  if (platform !== 'functiongraph') env.FNPOOL_THREADS ??= String(Math.max(1, Math.ceil(settings.cpus)));
+  // Test names, log records and error messages are the same on every platform's wire.
+  // fnpool's JSON records (the suite reads them), not Lambda's Text lines: those have tests of their own.
+  if (platform === 'lambda') Object.assign(env, { AWS_LAMBDA_FUNCTION_NAME: 'test-fn', FNPOOL_LOG_FORMAT: 'json' });
+  if (platform === 'fc') env.FC_FUNCTION_NAME = 'test-fn';
+  Object.assign(env, rest);
   const child = spawn(BOOTSTRAP, opts.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const records = [];
   const lines = [];
@@ -87,6 +129,7 @@ export async function startRuntime(opts = {}) {
   });
 
   const runtime = {
+    platform,
     emulator,
     child,
     records,

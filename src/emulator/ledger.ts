@@ -1,6 +1,10 @@
-// The local FunctionGraph platform: a node:http server that speaks the custom-runtime API (SPEC §1.1)
-// to a real fnpool `bootstrap`, hands out queued invocations over long polls, records exactly one
-// answer per invocation, enforces the platform's size limits and injects faults on demand.
+// The local pull platform: a node:http server that speaks one platform's runtime API to a real
+// `bootstrap` (fnpool's, or any runtime written to that API), hands out queued invocations over
+// long polls, records exactly one answer per invocation, enforces the platform's size limits and
+// injects faults on demand. The ledger (queue, hand-out, one-answer accounting, faults) is written
+// once here; what differs between FunctionGraph, Lambda and FC — paths, headers, the shape of an
+// error, the status that accepts an answer — is the platform's EmulatorWire
+// (platforms/<name>/emulator.ts).
 //
 // Tests, benchmarks and `npm start` all run through it, so it is strict (every stray or repeated
 // answer is refused and counted) and lean on the hot path (header lists prebuilt at invoke(), no
@@ -11,17 +15,11 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-const MiB = 1024 * 1024;
+import type { PullPlatformName } from '../platforms/platform.js';
+import { emulatorWire, type EmulatorLimits, type EmulatorWire } from './wires.js';
+
 const KiB = 1024;
 
-/** The platform's limits (SPEC §1.1): sync request and response 6 MB, async request 256 KB. */
-export const DEFAULT_MAX_SYNC_REQUEST_BYTES = 6 * MiB;
-export const DEFAULT_MAX_ASYNC_REQUEST_BYTES = 256 * KiB;
-export const DEFAULT_MAX_RESPONSE_BYTES = 6 * MiB;
-
-const POLL_PATH = '/v1/runtime/invocation/request';
-const RESPONSE_PREFIX = '/v1/runtime/invocation/response/';
-const ERROR_PREFIX = '/v1/runtime/invocation/error/';
 const FAULTS_PATH = '/_emulator/faults';
 const STATS_PATH = '/_emulator/stats';
 /** A fault plan or other control body is tiny; anything bigger is a mistake. */
@@ -30,8 +28,8 @@ const MAX_CONTROL_BODY_BYTES = 64 * KiB;
 const KEEP_ALIVE_TIMEOUT_MS = 15 * 60_000;
 
 const ACCEPTED_HEAD: readonly string[] = ['Content-Length', '0'];
-/** Hand-out headers the emulator sets itself; defaultHeaders and invocation headers cannot. */
-const OWNED_HEADERS = new Set(['x-cff-request-id', 'x-cff-invoke-type', 'content-length', 'transfer-encoding']);
+/** Hand-out headers the emulator always sets itself, whatever the platform. */
+const OWNED_HEADERS = ['content-length', 'transfer-encoding'];
 /** A request id travels in a URL path segment and a header: printable ASCII, no URL delimiters. */
 const REQUEST_ID = /^[\x21-\x7e]+$/;
 const URL_DELIMITERS = /[/?#%]/;
@@ -39,24 +37,28 @@ const URL_DELIMITERS = /[/?#%]/;
 export type InvokeType = 'sync' | 'async';
 
 export interface EmulatorOptions {
+  /** Whose runtime API to speak; default functiongraph. */
+  platform?: PullPlatformName;
+  /** The function's timeout, ms: the deadline a platform that sends one (Lambda, FC) puts on each hand-out; default 3000. */
+  functionTimeoutMs?: number;
   /** Interface to listen on; default 127.0.0.1. */
   host?: string;
   /** 0 (the default) picks an ephemeral port. */
   port?: number;
-  /** Largest sync event accepted by invoke(); default 6 MiB. */
+  /** Largest sync event accepted by invoke(); default: the platform's (6 MiB). */
   maxSyncRequestBytes?: number;
-  /** Largest async event accepted by invoke(); default 256 KiB. */
+  /** Largest async event accepted by invoke(); default: the platform's (FunctionGraph: 256 KiB). */
   maxAsyncRequestBytes?: number;
-  /** Largest result or error body a runtime may post; default 6 MiB. */
+  /** Largest result or error body a runtime may post; default: the platform's (6 MiB; Lambda 6 MiB + 100 B). */
   maxResponseBytes?: number;
-  /** Headers sent with every handed-out invocation (e.g. the X-CFF-* credentials). */
+  /** Headers sent with every handed-out invocation (e.g. FunctionGraph's X-CFF-* credentials). */
   defaultHeaders?: Record<string, string>;
 }
 
 export interface InvokeOptions {
   /** Default: a fresh UUID. Must not repeat an id the emulator already knows. */
   requestId?: string;
-  /** Default 'sync'. Chooses the request size limit and the X-CFF-Invoke-Type header. */
+  /** Default 'sync'. Chooses the request size limit (and FunctionGraph's X-CFF-Invoke-Type header). */
   invokeType?: InvokeType;
   /** Extra headers for this invocation only; they override defaultHeaders. */
   headers?: Record<string, string>;
@@ -64,7 +66,7 @@ export interface InvokeOptions {
   timeoutMs?: number;
 }
 
-/** The wire error body of SPEC §4. */
+/** A posted error, whatever the platform's shape of it (Lambda's `trace` is given as stackTrace). */
 export interface InvokeError {
   errorType: string;
   errorMessage: string;
@@ -73,10 +75,12 @@ export interface InvokeError {
 
 export interface InvokeResult {
   requestId: string;
-  /** true when the runtime posted to /response, false when it posted to /error. */
+  /** true when the runtime posted a response, false when it posted an error (or init failed). */
   ok: boolean;
-  /** What the emulator answered the runtime's POST with (202 for an accepted answer). */
+  /** What the emulator answered the runtime's POST with (the platform's status for an accepted answer). */
   status: number;
+  /** The headers of the runtime's POST (Lambda's error type header, FC's x-fc-http-params), lower-cased. */
+  headers: Record<string, string>;
   /** The posted body, as received. */
   body: Buffer;
   /** The posted Content-Type, when the runtime sent one. */
@@ -129,6 +133,8 @@ export interface EmulatorStats {
   polls: number;
   /** Hand-outs taken back and put at the front of the queue because the poll's socket failed. */
   requeued: number;
+  /** Init errors the runtime reported. */
+  initErrors: number;
 }
 
 export type EmulatorErrorCode =
@@ -155,6 +161,8 @@ export interface EmulatorEvents {
   handout: [requestId: string];
   /** An answer was accepted. */
   answer: [result: InvokeResult];
+  /** The runtime reported that its init failed. */
+  initError: [error: InvokeError];
 }
 
 type InvocationState = 'queued' | 'assigned' | 'handedOut' | 'answered' | 'cancelled';
@@ -254,16 +262,22 @@ class Deque<T> {
   }
 }
 
-export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
-  static async start(opts: EmulatorOptions = {}): Promise<FunctionGraphEmulator> {
-    const emulator = new FunctionGraphEmulator(opts);
+export class PullEmulator extends EventEmitter<EmulatorEvents> {
+  static async start(opts: EmulatorOptions = {}): Promise<PullEmulator> {
+    const emulator = new PullEmulator(opts);
     await emulator.listen(opts.host ?? '127.0.0.1', opts.port ?? 0);
     return emulator;
   }
 
-  readonly limits: Readonly<{ maxSyncRequestBytes: number; maxAsyncRequestBytes: number; maxResponseBytes: number }>;
+  readonly platform: PullPlatformName;
+  readonly wire: EmulatorWire;
+  readonly limits: Readonly<EmulatorLimits>;
+  readonly functionTimeoutMs: number;
+  /** The init error a runtime reported, until a runtime polls again (a platform that exits on it answers waiting invocations with it). */
+  initError: InvokeError | undefined;
 
   private readonly server: http.Server;
+  private readonly owned: ReadonlySet<string>;
   private readonly sockets = new Set<Socket>();
   /** Content-Type and defaultHeaders, flat, shared by every hand-out. */
   private readonly baseHead: readonly string[];
@@ -293,16 +307,22 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
     waiting: 0,
     polls: 0,
     requeued: 0,
+    initErrors: 0,
   };
 
   private constructor(opts: EmulatorOptions) {
     super();
+    this.platform = opts.platform ?? 'functiongraph';
+    this.wire = emulatorWire(this.platform);
+    const limits = this.wire.limits;
     this.limits = Object.freeze({
-      maxSyncRequestBytes: positiveLimit('maxSyncRequestBytes', opts.maxSyncRequestBytes, DEFAULT_MAX_SYNC_REQUEST_BYTES),
-      maxAsyncRequestBytes: positiveLimit('maxAsyncRequestBytes', opts.maxAsyncRequestBytes, DEFAULT_MAX_ASYNC_REQUEST_BYTES),
-      maxResponseBytes: positiveLimit('maxResponseBytes', opts.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES),
+      maxSyncRequestBytes: positiveLimit('maxSyncRequestBytes', opts.maxSyncRequestBytes, limits.maxSyncRequestBytes),
+      maxAsyncRequestBytes: positiveLimit('maxAsyncRequestBytes', opts.maxAsyncRequestBytes, limits.maxAsyncRequestBytes),
+      maxResponseBytes: positiveLimit('maxResponseBytes', opts.maxResponseBytes, limits.maxResponseBytes),
     });
-    this.baseHead = mergeHeaders(['Content-Type', 'application/json'], opts.defaultHeaders ?? {});
+    this.functionTimeoutMs = positiveLimit('functionTimeoutMs', opts.functionTimeoutMs, 3000);
+    this.owned = new Set([...OWNED_HEADERS, ...this.wire.ownedHeaders]);
+    this.baseHead = mergeHeaders(mergeHeaders(['Content-Type', 'application/json'], this.wire.baseHeaders ?? {}, this.owned), opts.defaultHeaders ?? {}, this.owned);
     this.server = http.createServer({ keepAlive: true }, this.onRequest);
     // A long poll may be held for minutes (SPEC §1.1): nothing on the server may cut it.
     this.server.requestTimeout = 0;
@@ -331,7 +351,7 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
    * would refuse it, when the event is over the request limit for its invoke type.
    */
   invoke(event: Buffer | string | object, opts: InvokeOptions = {}): Promise<InvokeResult> {
-    if (this.closed) return Promise.reject(new EmulatorError('EMULATOR_CLOSED', 'the FunctionGraph emulator is closed'));
+    if (this.closed) return Promise.reject(new EmulatorError('EMULATOR_CLOSED', `the ${this.wire.title} emulator is closed`));
     const invokeType = opts.invokeType ?? 'sync';
     if (invokeType !== 'sync' && invokeType !== 'async') {
       return Promise.reject(new EmulatorError('INVALID_INVOCATION', `invokeType must be 'sync' or 'async', got ${JSON.stringify(invokeType)}`));
@@ -383,7 +403,8 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
       if (timeoutMs !== undefined) inv.timer = setTimeout(() => this.onInvokeTimeout(inv, timeoutMs), timeoutMs);
       this.invocations.set(requestId, inv);
       this.count.queued++;
-      this.enqueue(inv);
+      if (this.initError !== undefined) this.failWithInit(inv, this.initError);
+      else this.enqueue(inv);
     });
   }
 
@@ -432,7 +453,7 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
     this.queue.clear();
     for (const inv of this.invocations.values()) {
       settleReject(inv, new EmulatorError('EMULATOR_CLOSED',
-        `the FunctionGraph emulator closed before request ${inv.requestId} was answered`));
+        `the ${this.wire.title} emulator closed before request ${inv.requestId} was answered`));
     }
     this.invocations.clear();
     // waiting and inFlight keep their values: what close() left unanswered stays visible.
@@ -448,7 +469,7 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
   // --- listening -------------------------------------------------------------------------------
 
   private listen(host: string, port: number): Promise<void> {
-    return listenOn(this.server, host, port, 'FunctionGraph emulator').then((actualPort) => {
+    return listenOn(this.server, host, port, `${this.wire.title} emulator`).then((actualPort) => {
       this.host = host;
       this.boundPort = actualPort;
     });
@@ -462,12 +483,11 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method;
-    if (path === POLL_PATH) {
+    const wire = this.wire;
+    if (path === wire.nextPath) {
       if (method === 'GET') return this.onPoll(req, res);
-    } else if (path.startsWith(RESPONSE_PREFIX)) {
-      if (method === 'POST') return this.onPost(req, res, true, path.slice(RESPONSE_PREFIX.length));
-    } else if (path.startsWith(ERROR_PREFIX)) {
-      if (method === 'POST') return this.onPost(req, res, false, path.slice(ERROR_PREFIX.length));
+    } else if (path === wire.initErrorPath) {
+      if (method === 'POST') return this.onInitError(req, res);
     } else if (path === FAULTS_PATH) {
       if (method === 'POST') return this.onPostFaults(req, res);
       if (method === 'DELETE') {
@@ -476,6 +496,9 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
       }
     } else if (path === STATS_PATH) {
       if (method === 'GET') return replyJson(req, res, 200, this.stats());
+    } else if (method === 'POST') {
+      const answer = wire.answerOf(path);
+      if (answer !== undefined) return this.onPost(req, res, answer.ok, answer.rawId);
     }
     replyJson(req, res, 404, { errorCode: 'NotFound', errorMessage: `no route for ${method ?? '?'} ${path}` });
   };
@@ -483,6 +506,8 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
   // --- hand-out --------------------------------------------------------------------------------
 
   private onPoll(req: IncomingMessage, res: ServerResponse): void {
+    // A runtime polls: whatever init failure an earlier one reported is over.
+    this.initError = undefined;
     const f = this.faults;
     if (f.pollReset > 0) {
       f.pollReset--;
@@ -604,7 +629,8 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
     inv.handedOutAt = performance.now();
     this.count.handedOut++;
     this.count.inFlight++;
-    res.writeHead(200, inv.head);
+    const extra = this.wire.handoutTimeHeaders?.(Date.now() + this.functionTimeoutMs, this.functionTimeoutMs);
+    res.writeHead(200, extra === undefined ? inv.head : inv.head.concat(extra));
     res.end(inv.event);
     this.emit('handout', inv.requestId);
   }
@@ -717,11 +743,10 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
     }
     let error: InvokeError | undefined;
     if (!ok) {
-      error = parseErrorBody(body);
+      error = this.wire.parseError(body, req.headers);
       if (error === undefined) {
         this.count.rejectedPosts++;
-        replyJson(req, res, 400, { errorCode: 'InvalidErrorBody',
-          errorMessage: 'the error body must be JSON with string errorType, string errorMessage and an array of strings stackTrace' });
+        replyJson(req, res, 400, { errorCode: 'InvalidErrorBody', errorMessage: this.wire.errorShape });
         return;
       }
     }
@@ -735,10 +760,12 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
     this.count.inFlight--;
     if (inv.timer) clearTimeout(inv.timer);
     inv.timer = undefined;
+    const status = this.wire.acceptedStatus;
     const result: InvokeResult = {
       requestId: inv.requestId,
       ok,
-      status: 202,
+      status,
+      headers: flatHeaders(req.headers),
       body,
       queuedAt: inv.queuedAt,
       handedOutAt: inv.handedOutAt,
@@ -752,7 +779,7 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
       f.postResetAfterRecord--;
       req.socket.destroy();
     } else {
-      res.writeHead(202, ACCEPTED_HEAD as string[]);
+      res.writeHead(status, ACCEPTED_HEAD as string[]);
       res.end();
     }
     const resolve = inv.resolve;
@@ -778,9 +805,67 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
 
   /** The hand-out headers of one invocation: the shared base, its own, then the ones the emulator owns. */
   private handoutHead(requestId: string, invokeType: InvokeType, length: number, own: Record<string, string> | undefined): string[] {
-    const head = own === undefined || Object.keys(own).length === 0 ? this.baseHead.slice() : mergeHeaders(this.baseHead, own);
-    head.push('X-Cff-Request-Id', requestId, 'X-CFF-Invoke-Type', invokeType, 'Content-Length', String(length));
+    const head = own === undefined || Object.keys(own).length === 0 ? this.baseHead.slice() : mergeHeaders(this.baseHead, own, this.owned);
+    head.push(...this.wire.handoutHeaders(requestId, invokeType), 'Content-Length', String(length));
     return head;
+  }
+
+  /**
+   * The runtime's init failed. On a platform where the runtime then exits (Lambda), what waits for
+   * it is answered with that error, as Lambda answers the invokes of an instance whose init failed,
+   * until a runtime polls again.
+   */
+  private onInitError(req: IncomingMessage, res: ServerResponse): void {
+    readBody(req, this.limits.maxResponseBytes, (body) => {
+      if (this.closed) return;
+      const error = body === null ? undefined : this.wire.parseError(body, req.headers);
+      if (error === undefined) {
+        this.count.rejectedPosts++;
+        return replyJson(req, res, 400, { errorCode: 'InvalidErrorBody', errorMessage: this.wire.errorShape });
+      }
+      this.count.initErrors++;
+      res.writeHead(this.wire.acceptedStatus, ACCEPTED_HEAD as string[]);
+      res.end();
+      this.emit('initError', error);
+      if (this.wire.initFailure !== 'exit') return;
+      this.initError = error;
+      for (let inv = this.takeInvocation(); inv !== undefined; inv = this.takeInvocation()) this.failWithInit(inv, error);
+    });
+  }
+
+  /**
+   * Answers, in the runtime's place, an invocation handed to a runtime that is gone (the local
+   * platform saw it exit): as a platform fails the requests of an instance that died. False when
+   * the invocation is not handed out (answered already, or unknown).
+   */
+  failHandedOut(requestId: string, error: InvokeError): boolean {
+    const inv = this.invocations.get(requestId);
+    if (this.closed || inv === undefined || inv.state !== 'handedOut') return false;
+    this.count.inFlight--;
+    inv.socket = undefined;
+    this.failWithInit(inv, error);
+    return true;
+  }
+
+  /** Answers an invocation that no runtime took, with the init error of the runtime that should have. */
+  private failWithInit(inv: Invocation, error: InvokeError): void {
+    this.invocations.delete(inv.requestId);
+    this.answeredIds.add(inv.requestId);
+    inv.state = 'answered';
+    this.count.answered++;
+    const now = performance.now();
+    const body = Buffer.from(JSON.stringify(error));
+    const result: InvokeResult = {
+      requestId: inv.requestId, ok: false, status: 0, headers: {}, body, contentType: 'application/json', error,
+      queuedAt: inv.queuedAt, handedOutAt: now, answeredAt: now,
+    };
+    const resolve = inv.resolve;
+    inv.resolve = undefined;
+    inv.reject = undefined;
+    if (inv.timer) clearTimeout(inv.timer);
+    inv.timer = undefined;
+    resolve?.(result);
+    this.emit('answer', result);
   }
 }
 
@@ -790,7 +875,7 @@ export class FunctionGraphEmulator extends EventEmitter<EmulatorEvents> {
  * sets itself per invocation are dropped. Names and values are checked here, at invoke() or
  * start(), so that a bad one can never throw later in the middle of a hand-out.
  */
-function mergeHeaders(base: readonly string[], extra: Record<string, string>): string[] {
+function mergeHeaders(base: readonly string[], extra: Record<string, string>, owned: ReadonlySet<string>): string[] {
   const merged = new Map<string, [string, string]>();
   for (let i = 0; i < base.length; i += 2) merged.set(base[i]!.toLowerCase(), [base[i]!, base[i + 1]!]);
   for (const name of Object.keys(extra)) {
@@ -798,7 +883,7 @@ function mergeHeaders(base: readonly string[], extra: Record<string, string>): s
     http.validateHeaderName(name);
     http.validateHeaderValue(name, value);
     const key = name.toLowerCase();
-    if (!OWNED_HEADERS.has(key)) merged.set(key, [name, value]);
+    if (!owned.has(key)) merged.set(key, [name, value]);
   }
   const head: string[] = [];
   for (const [name, value] of merged.values()) head.push(name, value);
@@ -898,19 +983,13 @@ function decodeId(raw: string): string | undefined {
   }
 }
 
-/** The error body must be the SPEC §4 shape exactly; anything else is the runtime's bug. */
-function parseErrorBody(body: Buffer): InvokeError | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
+/** Header values as strings (a repeated header joined with ", "). */
+function flatHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { errorType, errorMessage, stackTrace } = value as Record<string, unknown>;
-  if (typeof errorType !== 'string' || typeof errorMessage !== 'string') return undefined;
-  if (!Array.isArray(stackTrace) || !stackTrace.every((line) => typeof line === 'string')) return undefined;
-  return { errorType, errorMessage, stackTrace: stackTrace as string[] };
+  return out;
 }
 
 function positiveLimit(name: string, value: number | undefined, fallback: number): number {

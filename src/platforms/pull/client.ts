@@ -1,29 +1,31 @@
-// HTTP client of FunctionGraph's custom-runtime API (SPEC §1.1), on undici. Long polls and result
-// posts use separate connection pools: with every pooled connection held by a poll, a result POST
-// waited ~1 s (TRAPS.md). Polls have no headers/body timeout (the instance may be frozen between
-// invocations for minutes); aborting one rejects at once, which is how shutdown stops fetching.
+// HTTP client of a pull platform's runtime API, on undici; the PullWire gives the paths. Long
+// polls and answer posts use separate connection pools: with every pooled connection held by a
+// poll, a result POST waited ~1 s. Polls have no headers/body timeout (the instance may be frozen
+// between invocations for minutes); aborting one rejects at once, which is how shutdown stops
+// fetching. Faults of the API (refused, reset, 5xx) are retried with capped, jittered backoff.
 import { performance } from 'node:perf_hooks';
 import { Pool } from '../undici-pool.js';
 import type { Logger } from '../../logging/logger.js';
-import type { InvocationMeta } from '../../protocol.js';
+import type { WireError } from '../../errors.js';
 import { Backoff } from '../backoff.js';
+import { header, type PullWire, type WireHeaders, type WireRequest } from '../platform.js';
 
-const NEXT_PATH = '/v1/runtime/invocation/request';
-/** How long a result POST is retried (refused, reset, 5xx) before it is given up and logged. */
+/** How long an answer POST is retried (refused, reset, 5xx) before it is given up and logged. */
 const POST_RETRY_BUDGET_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export interface ReceivedInvocation {
+export interface Received {
   requestId: string;
+  headers: WireHeaders;
   body: Uint8Array;
   /** Set when the body is over the request limit: it was not read, and must be refused. */
   tooLargeBytes?: number;
   /** Set when the body could not be read in full (the connection broke). */
   readError?: string;
+  /** performance.now() when the headers arrived. */
   receivedAt: number;
-  /** Epoch ms when the headers arrived: the deadline counts from here. */
+  /** Epoch ms when the headers arrived: a deadline the platform does not send counts from here. */
   arrivedAtMs: number;
-  meta: InvocationMeta;
 }
 
 export interface ClientOptions {
@@ -32,16 +34,21 @@ export interface ClientOptions {
   log: Logger;
 }
 
-type Headers = Record<string, string | string[] | undefined>;
+/** The platform answered /next in a way that means "stop" (Lambda: 500). */
+export class FatalApiError extends Error {
+  override readonly name = 'FatalApiError';
+}
 
 export class RuntimeApiClient {
   readonly #polls: Pool;
   readonly #posts: Pool;
+  readonly #wire: PullWire;
   readonly #opts: ClientOptions;
   readonly #log: Logger;
 
-  constructor(address: string, opts: ClientOptions) {
+  constructor(address: string, wire: PullWire, opts: ClientOptions) {
     const origin = `http://${address}`;
+    this.#wire = wire;
     this.#opts = opts;
     this.#log = opts.log;
     this.#polls = new Pool(origin, {
@@ -52,13 +59,14 @@ export class RuntimeApiClient {
     });
   }
 
-  /** The next invocation. Retries API faults with backoff until one arrives; rejects only when aborted. */
-  async next(signal: AbortSignal): Promise<ReceivedInvocation> {
+  /** The next invocation. Retries API faults with backoff until one arrives; rejects when aborted or told to stop. */
+  async next(signal: AbortSignal): Promise<Received> {
     const backoff = new Backoff();
+    const wire = this.#wire;
     for (;;) {
       let res: Awaited<ReturnType<Pool['request']>>;
       try {
-        res = await this.#polls.request({ path: NEXT_PATH, method: 'GET', signal });
+        res = await this.#polls.request({ path: wire.nextPath, method: 'GET', signal });
       } catch (err) {
         if (signal.aborted) throw err;
         this.#logFault(backoff, `polling for the next invocation failed: ${describe(err)}`);
@@ -69,23 +77,24 @@ export class RuntimeApiClient {
       const arrivedAtMs = Date.now();
       if (res.statusCode !== 200) {
         await res.body.dump().catch(() => {});
+        if (res.statusCode === wire.fatalNextStatus) throw new FatalApiError(`polling for the next invocation answered HTTP ${res.statusCode}`);
         this.#logFault(backoff, `polling for the next invocation answered HTTP ${res.statusCode}`);
         await backoff.wait(signal);
         continue;
       }
-      const headers = res.headers as Headers;
-      const requestId = header(headers, 'x-cff-request-id');
+      const headers = res.headers as WireHeaders;
+      const requestId = header(headers, wire.requestIdHeader);
       if (requestId === undefined) {
         await res.body.dump().catch(() => {});
-        this.#logFault(backoff, 'skipped an invocation without an X-Cff-Request-Id header');
+        this.#logFault(backoff, `skipped an invocation without a request id (no ${wire.requestIdHeader} header)`);
         await backoff.wait(signal);
         continue;
       }
-      return { requestId, receivedAt, arrivedAtMs, meta: metaOf(headers), ...await this.#readBody(res.body, headers) };
+      return { requestId, headers, receivedAt, arrivedAtMs, ...await this.#readBody(res.body, headers) };
     }
   }
 
-  async #readBody(body: AsyncIterable<Buffer> & { dump(): Promise<void>; arrayBuffer(): Promise<ArrayBuffer> }, headers: Headers):
+  async #readBody(body: AsyncIterable<Buffer> & { dump(): Promise<void>; arrayBuffer(): Promise<ArrayBuffer> }, headers: WireHeaders):
     Promise<{ body: Uint8Array; tooLargeBytes?: number; readError?: string }> {
     const max = this.#opts.maxRequestBytes;
     const declared = Number(header(headers, 'content-length'));
@@ -116,21 +125,28 @@ export class RuntimeApiClient {
   }
 
   /**
-   * Sends the result or the error of one invocation. Refused connections, resets and 5xx are
-   * retried with backoff; a 4xx is final for the invocation and is logged. Never rejects.
+   * Sends the answer of one invocation. Refused connections, resets and 5xx are retried with
+   * backoff; a 4xx is final for the invocation and is logged, unless the wire has another answer
+   * for it (Lambda's 413 for a response over its limit becomes an error). Never rejects.
    */
-  async post(requestId: string, kind: 'response' | 'error', body: string | Uint8Array, contentType: string): Promise<boolean> {
-    const path = `/v1/runtime/invocation/${kind}/${encodeURIComponent(requestId)}`;
+  async post(requestId: string, request: WireRequest): Promise<boolean> {
     const backoff = new Backoff();
     const started = performance.now();
+    let current = request;
     for (;;) {
       let failure: string;
       try {
-        const res = await this.#posts.request({ path, method: 'POST', body, headers: { 'content-type': contentType } });
+        const res = await this.#posts.request({ path: current.path, method: 'POST', body: current.body, headers: current.headers });
         await res.body.dump().catch(() => {});
         if (res.statusCode < 300) return true;
         if (res.statusCode < 500) {
-          this.#log.warn({ requestId, status: res.statusCode }, `the runtime API refused the ${kind} with HTTP ${res.statusCode}; not retried`);
+          const instead = this.#wire.retryRefused?.(requestId, res.statusCode, current);
+          if (instead !== undefined) {
+            this.#log.warn({ requestId, status: res.statusCode }, `the runtime API refused ${current.path} with HTTP ${res.statusCode}; posting an error instead`);
+            current = instead;
+            continue;
+          }
+          this.#log.warn({ requestId, status: res.statusCode }, `the runtime API refused ${current.path} with HTTP ${res.statusCode}; not retried`);
           return false;
         }
         failure = `HTTP ${res.statusCode}`;
@@ -138,12 +154,19 @@ export class RuntimeApiClient {
         failure = describe(err);
       }
       if (performance.now() - started > POST_RETRY_BUDGET_MS) {
-        this.#log.error({ requestId }, `gave up posting the ${kind} after ${backoff.attempts + 1} attempts: ${failure}`);
+        this.#log.error({ requestId }, `gave up posting to ${current.path} after ${backoff.attempts + 1} attempts: ${failure}`);
         return false;
       }
-      this.#logFault(backoff, `posting the ${kind} failed (${failure}); retrying`, requestId);
+      this.#logFault(backoff, `posting to ${current.path} failed (${failure}); retrying`, requestId);
       await backoff.wait();
     }
+  }
+
+  /** Reports a failed init where the platform wants it; retried like an answer. */
+  postInitError(error: WireError): Promise<boolean> {
+    const request = this.#wire.initError?.(error);
+    if (request === undefined) return Promise.resolve(true);
+    return this.post('init', request);
   }
 
   async close(): Promise<void> {
@@ -155,24 +178,6 @@ export class RuntimeApiClient {
     if (backoff.attempts === 0) this.#log.warn({ requestId }, message);
     else this.#log.debug({ requestId, attempt: backoff.attempts + 1 }, message);
   }
-}
-
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === '' ? undefined : first;
-}
-
-function metaOf(headers: Headers): InvocationMeta {
-  return {
-    invokeType: header(headers, 'x-cff-invoke-type')?.toLowerCase() === 'async' ? 'async' : 'sync',
-    accessKey: header(headers, 'x-cff-access-key'),
-    secretKey: header(headers, 'x-cff-secret-key'),
-    authToken: header(headers, 'x-cff-auth-token'),
-    securityAccessKey: header(headers, 'x-cff-security-access-key'),
-    securitySecretKey: header(headers, 'x-cff-security-secret-key'),
-    securityToken: header(headers, 'x-cff-security-token'),
-  };
 }
 
 function describe(err: unknown): string {

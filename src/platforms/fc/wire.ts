@@ -1,0 +1,176 @@
+// Function Compute's runtime API, as the runtime sees it: /2020-11-11/runtime/invocation/next, then
+// /{id}/response or /{id}/error. The deadline comes as x-fc-function-deadline (epoch ms). The
+// invocation type (x-fc-function-type) says whether to run the handler (0) or a lifecycle hook: 1
+// the initializer, 2 preStop, 3 preFreeze (FC's own runtimes number them so). An HTTP trigger's
+// request comes as x-fc-http-params (base64 JSON of method, path, headersMap, queriesMap); its
+// status and headers go back the same way on the response post. "FC Invoke Start/End RequestId:"
+// lines frame every invocation on stdout.
+import { ErrorType, runtimeError } from '../../errors.js';
+import type { Outcome } from '../../executor/executor.js';
+import type { HttpRequestMeta, HttpResponseMeta } from '../../protocol.js';
+import {
+  errorJson, header, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest,
+} from '../platform.js';
+
+const BASE = '/2020-11-11/runtime';
+const JSON_TYPE = { 'content-type': 'application/json' };
+const BYTES_TYPE = { 'content-type': 'application/octet-stream' };
+
+/** Context keys (see InvocationMeta.fields) and the headers they come from. */
+const FIELDS = [
+  ['functionName', 'x-fc-function-name'],
+  ['functionHandler', 'x-fc-function-handler'],
+  ['functionMemory', 'x-fc-function-memory'],
+  ['functionTimeout', 'x-fc-function-timeout'],
+  ['serviceName', 'x-fc-service-name'],
+  ['logProject', 'x-fc-service-logproject'],
+  ['logStore', 'x-fc-service-logstore'],
+  ['qualifier', 'x-fc-qualifier'],
+  ['versionId', 'x-fc-version-id'],
+  ['region', 'x-fc-region'],
+  ['accountId', 'x-fc-account-id'],
+  ['retryCount', 'x-fc-retry-count'],
+] as const;
+const CREDENTIALS = [
+  ['accessKey', 'x-fc-access-key-id'],
+  ['secretKey', 'x-fc-access-key-secret'],
+  ['securityToken', 'x-fc-security-token'],
+] as const;
+
+type Kind = 'Invoke' | 'Initialize' | 'PreStop' | 'PreFreeze';
+const KINDS: Record<string, Kind> = { 0: 'Invoke', 1: 'Initialize', 2: 'PreStop', 3: 'PreFreeze' };
+
+export const fcWire: PullWire = {
+  nextPath: `${BASE}/invocation/next`,
+  requestIdHeader: 'x-fc-request-id',
+  initErrorPath: `${BASE}/init/error`,
+  initFailure: 'serve',
+
+  invocation(headers: WireHeaders, arrivedAtMs: number, defaults: WireDefaults): WireInvocation {
+    const fields: Record<string, string> = {};
+    const secrets: string[] = [];
+    for (const [key, name] of FIELDS) {
+      const value = header(headers, name);
+      if (value !== undefined) fields[key] = value;
+    }
+    for (const [key, name] of CREDENTIALS) {
+      const value = header(headers, name);
+      if (value === undefined) continue;
+      fields[key] = value;
+      secrets.push(value);
+    }
+    const requestId = header(headers, 'x-fc-request-id') ?? '';
+    const out: WireInvocation = {
+      deadlineMs: deadlineOf(headers, arrivedAtMs, defaults.timeoutMs),
+      meta: { invokeType: 'sync', fields, secrets },
+    };
+    const kind = kindOf(headers, defaults);
+    out.startLine = `FC ${kind} Start RequestId: ${requestId}`;
+    out.endLine = (ok) => `FC ${kind} End RequestId: ${requestId}${ok ? '' : ', Error: Unhandled function error'}`;
+    if (kind === 'Invoke') {
+      const params = header(headers, 'x-fc-http-params');
+      if (params !== undefined) {
+        try {
+          out.http = httpRequestOf(params);
+        } catch (err) {
+          out.invalid = runtimeError(ErrorType.InvalidRequest, `x-fc-http-params is not base64 JSON of an HTTP request: ${(err as Error).message}`);
+        }
+      }
+      return out;
+    }
+    const entry = hookOf(kind, headers, defaults);
+    // The initializer FNPOOL_INITIALIZER names ran on every thread at start; its outcome is the answer.
+    if (entry === undefined || (kind === 'Initialize' && entry === defaults.hooks.initializer)) out.done = true;
+    else out.entry = entry;
+    return out;
+  },
+
+  answer(requestId: string, outcome: Outcome): WireRequest {
+    const id = encodeURIComponent(requestId);
+    if (!outcome.ok) return { path: `${BASE}/invocation/${id}/error`, body: errorJson(outcome.error), headers: JSON_TYPE };
+    const path = `${BASE}/invocation/${id}/response`;
+    if (outcome.http === undefined) return { path, body: outcome.body, headers: typeof outcome.body === 'string' ? JSON_TYPE : BYTES_TYPE };
+    return { path, body: outcome.body, headers: { ...BYTES_TYPE, 'x-fc-http-params': httpResponseParams(outcome.http) } };
+  },
+
+  initError(error) {
+    return { path: `${BASE}/init/error`, body: errorJson(error), headers: JSON_TYPE };
+  },
+};
+
+function deadlineOf(headers: WireHeaders, arrivedAtMs: number, timeoutMs: number): number {
+  const deadline = Number(header(headers, 'x-fc-function-deadline'));
+  if (Number.isFinite(deadline) && deadline > 0) return deadline;
+  const seconds = Number(header(headers, 'x-fc-function-timeout'));
+  return arrivedAtMs + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : timeoutMs);
+}
+
+/**
+ * The invocation's kind. A lifecycle call names the export it wants in x-fc-function-handler: when
+ * that is the pre-stop or pre-freeze export we were told of, the name decides, whatever the number.
+ */
+function kindOf(headers: WireHeaders, defaults: WireDefaults): Kind {
+  const kind = KINDS[header(headers, 'x-fc-function-type') ?? '0'] ?? 'Invoke';
+  if (kind !== 'PreStop' && kind !== 'PreFreeze') return kind;
+  const named = header(headers, 'x-fc-function-handler');
+  if (named === undefined) return kind;
+  if (named === (defaults.hooks.preStop ?? header(headers, 'x-fc-instance-lifecycle-pre-stop-handler'))) return 'PreStop';
+  if (named === (defaults.hooks.preFreeze ?? header(headers, 'x-fc-instance-lifecycle-pre-freeze-handler'))) return 'PreFreeze';
+  return kind;
+}
+
+/** The export a lifecycle call runs: fnpool's setting, else what FC names; undefined when none (answered at once). */
+function hookOf(kind: Kind, headers: WireHeaders, defaults: WireDefaults): string | undefined {
+  const named = header(headers, 'x-fc-function-handler');
+  switch (kind) {
+    case 'Initialize':
+      return defaults.hooks.initializer ?? header(headers, 'x-fc-function-initializer') ?? named;
+    case 'PreStop':
+      return defaults.hooks.preStop ?? header(headers, 'x-fc-instance-lifecycle-pre-stop-handler') ?? named;
+    default:
+      return defaults.hooks.preFreeze ?? header(headers, 'x-fc-instance-lifecycle-pre-freeze-handler') ?? named;
+  }
+}
+
+/** x-fc-http-params → the request the handler's event describes. */
+function httpRequestOf(params: string): HttpRequestMeta {
+  const value = JSON.parse(Buffer.from(params, 'base64').toString('utf8')) as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null) throw new Error('not a JSON object');
+  const requestURI = typeof value.requestURI === 'string' ? value.requestURI : undefined;
+  const path = typeof value.path === 'string' && value.path !== '' ? value.path : (requestURI?.split('?')[0] || '/');
+  return {
+    method: typeof value.method === 'string' ? value.method.toUpperCase() : 'GET',
+    path,
+    headers: lowerKeys(multiMap(value.headersMap ?? value.headers)),
+    query: multiMap(value.queriesMap ?? value.queries),
+  };
+}
+
+/** {k: [v, …]} or {k: v} → single values unwrapped, several kept as an array. */
+function multiMap(value: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [key, v] of Object.entries(value)) {
+    if (Array.isArray(v)) out[key] = v.length === 1 ? String(v[0]) : v.map(String);
+    else if (v !== undefined && v !== null) out[key] = String(v);
+  }
+  return out;
+}
+
+function lowerKeys(map: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(map)) out[key.toLowerCase()] = value;
+  return out;
+}
+
+/** The handler's status and headers, as FC's runtimes send them back: base64 JSON {status, headersMap, headers}. */
+function httpResponseParams(http: HttpResponseMeta): string {
+  const headersMap: Record<string, string[]> = {};
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(http.headers)) {
+    const list = Array.isArray(value) ? value.map(String) : [String(value)];
+    headersMap[key] = list;
+    headers[key] = list[0] ?? '';
+  }
+  return Buffer.from(JSON.stringify({ status: http.statusCode, headersMap, headers })).toString('base64');
+}
