@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { PullEmulator } from '../dist/emulator/index.js';
+import { launchEnvironment, PullEmulator } from '../dist/emulator/index.js';
 import { example, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
 
 const HAS_UNZIP = (() => {
@@ -53,15 +53,16 @@ async function unpack(file) {
   return dir;
 }
 
-/** Runs the unpacked bootstrap against the emulator and returns the answer to one event. */
-async function serveOnce(codeRoot, event, env = {}) {
-  const emulator = await PullEmulator.start({ port: 0 });
+/** Runs the unpacked bootstrap against a platform's emulator and returns the answer to one event. */
+async function serveOnce(codeRoot, event, env = {}, platform = 'functiongraph') {
+  const emulator = await PullEmulator.start({ platform, port: 0 });
   const stderr = [];
+  const settings = { dir: codeRoot, handler: 'index.handler', timeout: 3, memory: 256, cpus: 1 };
   const child = spawn(path.join(codeRoot, 'bootstrap'), [], {
     cwd: os.tmpdir(),
     stdio: ['ignore', 'ignore', 'pipe'],
-    // Nothing of this checkout: only PATH (for node) and what FunctionGraph sets.
-    env: { PATH: process.env.PATH, RUNTIME_API_ADDR: emulator.address, RUNTIME_CODE_ROOT: codeRoot, RUNTIME_CPU: '1', RUNTIME_HANDLER: 'index.handler', ...env },
+    // Nothing of this checkout: only PATH (for node) and what the platform sets.
+    env: { ...launchEnvironment(platform, settings, emulator.address, { PATH: process.env.PATH }), ...env },
   });
   child.stderr.on('data', (c) => stderr.push(c));
   try {
@@ -104,8 +105,11 @@ describe('fnpool package', { concurrency: 2 }, () => {
 
     const dir = await unpack(out);
     assert.equal(statSync(path.join(dir, 'bootstrap')).mode & 0o777, 0o755);
-    const answer = await serveOnce(dir, { name: 'zip' });
-    assert.equal(answer.message, 'Hello, zip!');
+    // One zip on every pull platform, unchanged.
+    for (const platform of ['functiongraph', 'lambda', 'fc']) {
+      const answer = await serveOnce(dir, { name: platform }, {}, platform);
+      assert.equal(answer.message, `Hello, ${platform}!`);
+    }
   });
 
   // On FunctionGraph the console sets the initializer; the example's package.json says it for fnpool start.

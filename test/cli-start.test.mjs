@@ -122,3 +122,18 @@ test('--watch starts the runtime again when a file changes', async () => {
     assert.equal((await platform.stop('SIGINT')).code, 0);
   }
 });
+
+test('--platform lambda and fc: the same function behind their runtime APIs; AWS\'s invoke path answers too', async () => {
+  for (const [name, title, variable] of [['lambda', 'Lambda', 'AWS_LAMBDA_RUNTIME_API'], ['fc', 'Function Compute', 'FC_RUNTIME_API']]) {
+    await startAndInvoke('hello', ['--platform', name], async (result, platform) => {
+      assert.equal(result.message, 'Hello, fnpool!');
+      const banner = textLines(platform.stdout()).join('\n');
+      assert.match(banner, new RegExp(`local ${title} platform for examples/hello`));
+      assert.match(banner, new RegExp(`runtime API: ${variable}=127\\.0\\.0\\.1:\\d+`));
+      // Tools written for AWS's runtime interface emulator: 200 with the function's body.
+      const res = await fetch(`${platform.url}/2015-03-31/functions/function/invocations`, { method: 'POST', body: '{"name":"aws"}' });
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).message, 'Hello, aws!');
+    });
+  }
+});

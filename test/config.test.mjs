@@ -95,3 +95,46 @@ test('the bootstrap exits with status 2 and a one-line message on a bad value', 
   assert.equal(res.status, 2);
   assert.equal(res.stderr, 'fnpool: FNPOOL_THREADS="many" is not a number\n');
 });
+
+test('the platform is found from the environment: Lambda, then FC, then FunctionGraph; FNPOOL_PLATFORM forces one', () => {
+  assert.equal(loadConfig({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:1' }).platform, 'lambda');
+  assert.equal(loadConfig({ FC_RUNTIME_API: '127.0.0.1:1' }).platform, 'fc');
+  assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1' }).platform, 'functiongraph');
+  // One zip on every platform: whichever variables a platform sets, the first in the order wins.
+  assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1', FC_RUNTIME_API: '127.0.0.1:2', AWS_LAMBDA_RUNTIME_API: '127.0.0.1:3' }).platform, 'lambda');
+  assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1', FC_RUNTIME_API: '127.0.0.1:2' }).apiAddress, '127.0.0.1:2');
+  assert.equal(loadConfig({ FNPOOL_PLATFORM: 'functiongraph', RUNTIME_API_ADDR: '127.0.0.1:1', AWS_LAMBDA_RUNTIME_API: 'x:1' }).platform, 'functiongraph');
+  assert.throws(() => loadConfig({ FNPOOL_PLATFORM: 'lambda' }), /AWS_LAMBDA_RUNTIME_API is not set/);
+  assert.throws(() => loadConfig({ PORT: '8080' }), /platform http .* is not supported by this version yet/);
+  assert.throws(() => loadConfig({}), (err) => {
+    for (const name of ['AWS_LAMBDA_RUNTIME_API', 'FC_RUNTIME_API', 'RUNTIME_API_ADDR', 'FC_SERVER_PORT', 'PORT', '-c', 'FNPOOL_PLATFORM']) {
+      assert.ok(err.message.includes(name), `the message names ${name}: ${err.message}`);
+    }
+    return true;
+  });
+});
+
+test('Lambda: _HANDLER, LAMBDA_TASK_ROOT, memory budget, one at a time unless AWS_LAMBDA_MAX_CONCURRENCY', () => {
+  const lambda = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:1', _HANDLER: 'app.main', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512' };
+  const c = loadConfig(lambda);
+  assert.deepEqual([c.worker.handler, c.worker.codeRoot, c.memory.budgetMB], ['app.main', '/var/task', 512]);
+  assert.deepEqual([c.concurrency, c.threads], [1, 1]);
+  assert.equal(c.worker.log.format, 'tsv');
+  const managed = loadConfig({ ...lambda, AWS_LAMBDA_MAX_CONCURRENCY: '64' });
+  assert.deepEqual([managed.concurrency, managed.threads], [64, cores]);
+  assert.equal(loadConfig({ ...lambda, AWS_LAMBDA_MAX_CONCURRENCY: '64', FNPOOL_CONCURRENCY: '8' }).concurrency, 8);
+  assert.equal(loadConfig({ ...lambda, AWS_LAMBDA_MAX_CONCURRENCY: '2', FNPOOL_CONCURRENCY: '8' }).concurrency, 2, 'never past the platform');
+  const json = loadConfig({ ...lambda, AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'warn' }).worker.log;
+  assert.deepEqual(json, { level: 'warn', format: 'json', timeKey: 'timestamp', messageKey: 'message', upperLevel: true });
+  assert.throws(() => loadConfig({ ...lambda, AWS_LAMBDA_LOG_FORMAT: 'xml' }), /AWS_LAMBDA_LOG_FORMAT="xml" must be Text or JSON/);
+  assert.throws(() => loadConfig({ ...lambda, AWS_LAMBDA_MAX_CONCURRENCY: 'lots' }), /AWS_LAMBDA_MAX_CONCURRENCY="lots" is not a number/);
+});
+
+test('FC: FC_FUNC_CODE_PATH, FC_FUNCTION_HANDLER, FC_FUNCTION_MEMORY_SIZE; FNPOOL_* settings win', () => {
+  const fc = { FC_RUNTIME_API: '127.0.0.1:1', FC_FUNC_CODE_PATH: '/code', FC_FUNCTION_HANDLER: 'main.handler', FC_FUNCTION_MEMORY_SIZE: '1024' };
+  const c = loadConfig(fc);
+  assert.deepEqual([c.worker.handler, c.worker.codeRoot, c.memory.budgetMB], ['main.handler', '/code', 1024]);
+  assert.equal(c.maxRequestBytes, 32 * 1024 * 1024);
+  const over = loadConfig({ ...fc, FNPOOL_HANDLER: 'other.fn', FNPOOL_CODE_ROOT: '/srv', FNPOOL_MEMORY_MB: '256', FNPOOL_PRE_STOP: 'index.stop' });
+  assert.deepEqual([over.worker.handler, over.worker.codeRoot, over.memory.budgetMB, over.hooks.preStop], ['other.fn', '/srv', 256, 'index.stop']);
+});

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PullEmulator } from '../../dist/emulator/index.js';
+import { launchEnvironment, PullEmulator } from '../../dist/emulator/index.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
 import { rssMB } from '../../dist/loadgen/proc.js';
 
@@ -14,7 +14,7 @@ export const BOOTSTRAP = path.join(ROOT, 'bootstrap');
 export const handlerDir = (name) => path.join(BENCH, 'handlers', name);
 
 /** Variables of the machine that would leak into a runtime's configuration. */
-const SCRUBBED = /^(RUNTIME_|FNPOOL_|AWS_LAMBDA_|_HANDLER$|LAMBDA_TASK_ROOT$|FC_SERVER_PORT$|PORT$|K_SERVICE$|NODE_OPTIONS$)/;
+const SCRUBBED = /^(RUNTIME_|FNPOOL_|AWS_LAMBDA_|_HANDLER$|LAMBDA_TASK_ROOT$|FC_|PORT$|K_SERVICE$|NODE_OPTIONS$)/;
 
 export function cleanEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
@@ -34,23 +34,17 @@ const KINDS = {
 };
 
 /**
- * One runtime under test: its own emulator (so that no two runtimes share a queue) and a child
+ * One runtime under test: its own emulator of the platform's API (so that no two runtimes share a queue) and a child
  * process — fnpool's real bootstrap, the sequential baseline, or the inline loop.
  */
 export class Target {
-  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap }) {
-    const emulator = await PullEmulator.start({ port: 0 });
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph' }) {
+    const emulator = await PullEmulator.start({ platform, port: 0, functionTimeoutMs: 60_000 });
     const [cmd, args] = KINDS[kind](bootstrap, nodeArgs);
-    const childEnv = {
-      ...cleanEnv(),
-      RUNTIME_API_ADDR: emulator.address,
-      RUNTIME_CODE_ROOT: handlerDir(handler),
-      RUNTIME_HANDLER: 'index.handler',
-      RUNTIME_TIMEOUT: '60',
-      RUNTIME_CPU: '2',
-      FNPOOL_LOG_LEVEL: 'warn',
-      ...env,
-    };
+    // The environment the platform gives a runtime (the baselines read FunctionGraph's), 2 CPUs,
+    // a 60 s timeout; the scenario's own variables last.
+    const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout: 60, cpus: 2 };
+    const childEnv = { ...launchEnvironment(platform, settings, emulator.address, cleanEnv()), FNPOOL_LOG_LEVEL: 'warn', ...env };
     const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const target = new Target(name ?? kind, kind, emulator, child);
     await target.ready(warmupEvent);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PullEmulator } from '../../dist/emulator/index.js';
+import { launchEnvironment, PullEmulator } from '../../dist/emulator/index.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
 import { BENCH, BOOTSTRAP, cleanEnv, handlerDir } from '../lib/targets.mjs';
 import { f0, f1 } from '../lib/report.mjs';
@@ -22,7 +22,7 @@ async function coldStart(kind, env = {}) {
   let buffered = '';
   const t0 = performance.now();
   const child = spawn(cmd, args, {
-    env: { ...cleanEnv(), RUNTIME_API_ADDR: emulator.address, RUNTIME_CODE_ROOT: handlerDir('noop'), RUNTIME_HANDLER: 'index.handler', RUNTIME_CPU: '2', ...env },
+    env: { ...launchEnvironment('functiongraph', { dir: handlerDir('noop'), handler: 'index.handler', timeout: 3, cpus: 2 }, emulator.address, cleanEnv()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk) => {

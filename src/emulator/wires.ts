@@ -22,8 +22,8 @@ export interface LaunchSettings {
   initializer?: string;
   /** Seconds. */
   timeout: number;
-  /** MB. */
-  memory: number;
+  /** MB; undefined: no memory budget. */
+  memory?: number;
   cpus: number;
   concurrency?: number;
 }

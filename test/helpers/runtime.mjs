@@ -68,18 +68,15 @@ export async function startRuntime(opts = {}) {
   }
   // Lambda runs one invocation at a time unless told more (Managed Instances): the suite asks for
   // as many as the other platforms run by default.
-  if (platform === 'lambda') settings.concurrency ??= Math.ceil(settings.cpus) * Number(given.FNPOOL_TASKS_PER_THREAD ?? 8);
+  // opts.classic: Lambda as it is without Managed Instances, one invocation at a time.
+  if (platform === 'lambda' && !opts.classic) settings.concurrency ??= Math.ceil(settings.cpus) * Number(given.FNPOOL_TASKS_PER_THREAD ?? 8);
   const emulator = opts.emulator ?? await PullEmulator.start({ platform, port: 0, functionTimeoutMs: Math.round(settings.timeout * 1000) });
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
-  const env = launchEnvironment(platform, settings, emulator.address, { ...base, RUNTIME_FUNC_NAME: 'test-fn', FNPOOL_LOG_LEVEL: 'debug' });
-  if (settings.memory === undefined) {
-    for (const name of ['RUNTIME_MEMORY', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'FC_FUNCTION_MEMORY_SIZE']) delete env[name];
-  }
-  if (platform !== 'functiongraph') env.FNPOOL_THREADS ??= String(Math.max(1, Math.ceil(settings.cpus)));
-  // Test names, log records and error messages are the same on every platform's wire.
-  // fnpool's JSON records (the suite reads them), not Lambda's Text lines: those have tests of their own.
-  if (platform === 'lambda') Object.assign(env, { AWS_LAMBDA_FUNCTION_NAME: 'test-fn', FNPOOL_LOG_FORMAT: 'json' });
-  if (platform === 'fc') env.FC_FUNCTION_NAME = 'test-fn';
+  const env = launchEnvironment(platform, settings, emulator.address, {
+    ...base, RUNTIME_FUNC_NAME: 'test-fn', AWS_LAMBDA_FUNCTION_NAME: 'test-fn', FC_FUNCTION_NAME: 'test-fn', FNPOOL_LOG_LEVEL: 'debug',
+  });
+  // fnpool's JSON records (the suite reads them), not Lambda's Text lines, unless opts.platformLogs.
+  if (platform === 'lambda' && !opts.platformLogs) env.FNPOOL_LOG_FORMAT = 'json';
   Object.assign(env, rest);
   const child = spawn(BOOTSTRAP, opts.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const records = [];
@@ -153,7 +150,7 @@ export async function startRuntime(opts = {}) {
   };
   if (opts.ready !== false) {
     await Promise.race([
-      waitForLog((r) => r.msg === 'fnpool serving' || r.msg?.startsWith('function init failed'), 20_000),
+      waitForLog((r) => /^(fnpool serving|function init failed)/.test(r.msg ?? r.message ?? r.unparsed?.split('\t')[3] ?? ''), 20_000),
       exited.then(({ code, signal }) => { throw new Error(`bootstrap exited early (${signal ?? code}): ${stderr.join('')}`); }),
     ]);
   }

@@ -35,10 +35,10 @@ export const fcEmulator: EmulatorWire = {
       FC_FUNC_CODE_PATH: s.dir,
       FC_FUNCTION_HANDLER: s.handler,
       FC_FUNCTION_NAME: env.FC_FUNCTION_NAME ?? path.basename(s.dir),
-      FC_FUNCTION_MEMORY_SIZE: String(s.memory),
       FNPOOL_TIMEOUT: String(s.timeout),
       FNPOOL_THREADS: env.FNPOOL_THREADS ?? String(Math.max(1, Math.ceil(s.cpus))),
     };
+    if (s.memory !== undefined) out.FC_FUNCTION_MEMORY_SIZE = String(s.memory);
     if (s.initializer !== undefined) out.FNPOOL_INITIALIZER = s.initializer;
     if (s.concurrency !== undefined) out.FNPOOL_CONCURRENCY = String(s.concurrency);
     return out;

@@ -6,6 +6,8 @@ import { ConfigError, type Env, number, optionalString } from '../../config/env.
 import type { PlatformModule, PlatformSettings } from '../platform.js';
 import { fcWire } from './wire.js';
 
+const MiB = 1024 * 1024;
+
 export const fc: PlatformModule = {
   name: 'fc',
   title: 'Function Compute runtime API',
@@ -26,6 +28,9 @@ export const fc: PlatformModule = {
       codeRoot: optionalString(env, 'FC_FUNC_CODE_PATH'),
       handler,
       memoryMB: number(env, ['FC_FUNCTION_MEMORY_SIZE'], undefined, { min: 1, max: 1_048_576, integer: true, unit: 'MB' }),
+      // FC takes events and results of up to 32 MB.
+      maxRequestBytes: { bytes: 32 * MiB, from: 'FNPOOL_MAX_REQUEST_BYTES' },
+      maxResponseBytes: { bytes: 32 * MiB, from: 'FNPOOL_MAX_RESPONSE_BYTES' },
       function: { name: optionalString(env, 'FC_FUNCTION_NAME'), version: optionalString(env, 'FC_QUALIFIER') ?? 'LATEST', attrs },
     };
   },

@@ -33,7 +33,6 @@ export const functionGraphEmulator: EmulatorWire = {
       RUNTIME_CODE_ROOT: s.dir,
       RUNTIME_HANDLER: s.handler,
       RUNTIME_TIMEOUT: String(s.timeout),
-      RUNTIME_MEMORY: String(s.memory),
       RUNTIME_CPU: String(s.cpus),
       RUNTIME_FUNC_NAME: env.RUNTIME_FUNC_NAME ?? path.basename(s.dir),
       RUNTIME_FUNC_VERSION: env.RUNTIME_FUNC_VERSION ?? 'latest',
@@ -41,6 +40,7 @@ export const functionGraphEmulator: EmulatorWire = {
       RUNTIME_PROJECT_ID: env.RUNTIME_PROJECT_ID ?? 'local',
       RUNTIME_USERDATA: env.RUNTIME_USERDATA ?? '{}',
     };
+    if (s.memory !== undefined) out.RUNTIME_MEMORY = String(s.memory);
     if (s.initializer !== undefined) out.RUNTIME_INITIALIZER_HANDLER = s.initializer;
     if (s.concurrency !== undefined) out.FNPOOL_CONCURRENCY = String(s.concurrency);
     return out;

@@ -48,14 +48,17 @@ export const lambdaEmulator: EmulatorWire = {
       _HANDLER: s.handler,
       AWS_LAMBDA_FUNCTION_NAME: name,
       AWS_LAMBDA_FUNCTION_VERSION: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(s.memory),
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(s.timeout),
       AWS_LAMBDA_LOG_GROUP_NAME: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${name}`,
       AWS_LAMBDA_LOG_STREAM_NAME: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '$LATEST',
-      FNPOOL_THREADS: env.FNPOOL_THREADS ?? String(Math.max(1, Math.ceil(s.cpus))),
     };
+    if (s.memory !== undefined) out.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(s.memory);
     if (s.initializer !== undefined) out.FNPOOL_INITIALIZER = s.initializer;
-    if (s.concurrency !== undefined) out.AWS_LAMBDA_MAX_CONCURRENCY = String(s.concurrency);
+    // Managed Instances: that many at once, on threads for the CPUs. Classic Lambda: one at a time, one thread.
+    if (s.concurrency !== undefined) {
+      out.AWS_LAMBDA_MAX_CONCURRENCY = String(s.concurrency);
+      out.FNPOOL_THREADS = env.FNPOOL_THREADS ?? String(Math.max(1, Math.ceil(s.cpus)));
+    }
     return out;
   },
 };
