@@ -1,4 +1,4 @@
-// The Runtime.* error types (SPEC §4) and the one function that turns any thrown value into the
+// The Runtime.* error types (README "Errors") and the one function that turns any thrown value into the
 // wire body `{errorType, errorMessage, stackTrace}`. Code matches on `name`, never on message text.
 
 export const ErrorType = {

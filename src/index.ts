@@ -1,4 +1,4 @@
-// fnpool's public surface for function authors: the handler and context types (SPEC §2).
+// fnpool's public surface for function authors: the handler and context types (README "Writing a handler").
 // `import type { Handler, Context } from 'fnpool'` gives completion on `context.`.
 
 /** A logger whose records carry the invocation's request id. */

@@ -1,6 +1,6 @@
 // The typed messages that cross the thread boundary between the executor (main thread) and a
 // worker. Event and result bytes travel as bytes or strings, never as cloned object graphs:
-// structured clone of a 1 MB object costs ~13 ms, the same JSON as a string ~0.5 ms (TRAPS.md).
+// structured clone of a 1 MB object costs ~13 ms, the same JSON as a string ~0.5 ms (docs/pitfalls.md).
 import type { WireError } from './errors.js';
 
 /**

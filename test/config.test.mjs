@@ -1,4 +1,4 @@
-// Configuration (SPEC §3, README "Configuration"): defaults, derivations, and errors that name the
+// Configuration (README "How it runs" and "Configuration"): defaults, derivations, and errors that name the
 // variable and the bad value — in the parser, and at the real bootstrap (exit status 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Deadlines (SPEC §3): Runtime.Timeout within 100 ms of the deadline, context.signal aborts, a
+// Deadlines (README "How it runs"): Runtime.Timeout within 100 ms of the deadline, context.signal aborts, a
 // thread stuck in a CPU loop is replaced within 1 s, and invocations beside it are not failed.
 // Tolerances are generous for a loaded CI machine, yet fail when the behaviour is wrong.
 import { after, before, describe, test } from 'node:test';

@@ -1,4 +1,4 @@
-// Error reporting (SPEC §4): the wire body, the handler's own errors, and each Runtime.* type that
+// Error reporting (README "Errors"): the wire body, the handler's own errors, and each Runtime.* type that
 // comes from the function's code or its size limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

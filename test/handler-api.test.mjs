@@ -1,4 +1,4 @@
-// The handler API (SPEC §2): events, results, signatures and the context object, through the real
+// The handler API (README "Writing a handler"): events, results, signatures and the context object, through the real
 // bootstrap against the emulator.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Isolation (SPEC §3): out of memory, Buffer-heavy workers, process.exit, stray async errors. Each
+// Isolation (README "How it runs"): out of memory, Buffer-heavy workers, process.exit, stray async errors. Each
 // fails only its own invocation, its worker is replaced, and the runtime keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

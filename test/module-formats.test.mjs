@@ -1,4 +1,4 @@
-// Module formats through the whole runtime (SPEC §2): CJS, ESM, TypeScript with no build step,
+// Module formats through the whole runtime (README "Writing a handler"): CJS, ESM, TypeScript with no build step,
 // nested module paths; and the init errors of broken modules, answered for every invocation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

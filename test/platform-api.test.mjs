@@ -1,4 +1,4 @@
-// The FunctionGraph wire and its faults (SPEC §1.1, §3): refused connections, resets, 5xx and slow
+// The FunctionGraph wire and its faults (docs/platforms.md, README "How it runs"): refused connections, resets, 5xx and slow
 // answers are retried with backoff; every invocation received is answered exactly once.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

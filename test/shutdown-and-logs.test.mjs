@@ -1,4 +1,4 @@
-// SIGTERM/SIGINT drain (SPEC §3) and logs (SPEC §5): request-id correlation under concurrency,
+// SIGTERM/SIGINT drain (README "How it runs") and logs (README "Logs"): request-id correlation under concurrency,
 // secrets never logged, records cut at 90 KB, one summary record per invocation.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -188,7 +188,7 @@ function failure(requestId: string, ms: number, errorType: string, errorMessage:
   return { ok: false, requestId, durationMs: Math.round(ms), body: Buffer.from(JSON.stringify(error)), contentType: 'application/json', error };
 }
 
-/** The error body of SPEC §4, or a description of whatever else came back. */
+/** The error body of README "Errors", or a description of whatever else came back. */
 function errorOf(body: Buffer, status: number): InvokeError {
   try {
     const v = JSON.parse(body.toString('utf8')) as Partial<InvokeError>;

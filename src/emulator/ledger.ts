@@ -24,7 +24,7 @@ const FAULTS_PATH = '/_emulator/faults';
 const STATS_PATH = '/_emulator/stats';
 /** A fault plan or other control body is tiny; anything bigger is a mistake. */
 const MAX_CONTROL_BODY_BYTES = 64 * KiB;
-/** Idle keep-alive sockets between a runtime's requests: FC asks for at least 15 min (SPEC §1.3). */
+/** Idle keep-alive sockets between a runtime's requests: FC asks for at least 15 min (docs/platforms.md). */
 const KEEP_ALIVE_TIMEOUT_MS = 15 * 60_000;
 
 const ACCEPTED_HEAD: readonly string[] = ['Content-Length', '0'];
@@ -324,7 +324,7 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     this.owned = new Set([...OWNED_HEADERS, ...this.wire.ownedHeaders]);
     this.baseHead = mergeHeaders(mergeHeaders(['Content-Type', 'application/json'], this.wire.baseHeaders ?? {}, this.owned), opts.defaultHeaders ?? {}, this.owned);
     this.server = http.createServer({ keepAlive: true }, this.onRequest);
-    // A long poll may be held for minutes (SPEC §1.1): nothing on the server may cut it.
+    // A long poll may be held for minutes (docs/platforms.md): nothing on the server may cut it.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 0;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

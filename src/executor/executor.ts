@@ -5,7 +5,7 @@
 // replacement of workers, so that only the invocation that misbehaves fails.
 //
 // Why not piscina's per-task AbortSignal: a task run with a signal gets a worker to itself, which
-// ends per-thread concurrency, and the signal's clock counts queue time (piscina#869, TRAPS.md).
+// ends per-thread concurrency, and the signal's clock counts queue time (piscina#869, docs/pitfalls.md).
 // Deadlines run here from the invocation's arrival; a stuck thread is found through the claims
 // array (see claims.ts) and terminated from outside.
 import type { BroadcastChannel } from 'node:worker_threads';
@@ -41,7 +41,7 @@ export type Outcome = { ok: true; body: string | Uint8Array; http?: HttpResponse
 
 /** How long a thread may ignore an abort past the deadline before it is terminated. SPEC: ≤ 1 s. */
 export const STUCK_GRACE_MS = 250;
-/** A thread stuck past a deadline is stopped within this long after it (SPEC §3: at most 1 s). */
+/** A thread stuck past a deadline is stopped within this long after it (README "How it runs": at most 1 s). */
 const MAX_STUCK_MS = 900;
 /** How often thread health is sampled while invocations are in flight. */
 const MONITOR_INTERVAL_MS = 40;

@@ -43,7 +43,7 @@ export class WorkerPool {
       minThreads: config.threads,
       maxThreads: config.threads,
       idleTimeout: Infinity,
-      // Admission bounds the work, so that piscina holds no queue of its own (TRAPS.md).
+      // Admission bounds the work, so that piscina holds no queue of its own (docs/pitfalls.md).
       concurrentTasksPerWorker: config.tasksPerThread,
       // 'sync' freezes an idle worker: timers and log writes of finished handlers would stall.
       atomics: 'disabled',
@@ -52,7 +52,7 @@ export class WorkerPool {
       resourceLimits: heapMB === undefined ? undefined : { maxOldGenerationSizeMb: heapMB },
       workerData: { config: config.worker, claims: this.claims.buffer, concurrency: config.concurrency } satisfies WorkerData,
     });
-    // A replacement worker that dies with no task reports only here (TRAPS.md).
+    // A replacement worker that dies with no task reports only here (docs/pitfalls.md).
     this.pool.on('error', (error: Error) => this.#emit({ kind: 'error', error }));
     // Threads that die while starting are not replaced by piscina: their exit is the only sign.
     for (const thread of this.pool.threads) this.#watchExit(thread);

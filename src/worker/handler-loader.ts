@@ -1,4 +1,4 @@
-// Finds, imports and returns the user's function named by a handler spec (SPEC §2), in the
+// Finds, imports and returns the user's function named by a handler spec (README "Writing a handler"), in the
 // calling thread, and turns every way that can fail into a Runtime.* error that names the problem.
 // Importing goes through the thread's module cache, so a module's top level runs once per thread.
 

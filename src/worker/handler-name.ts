@@ -1,4 +1,4 @@
-// Parses a handler name `path/to/module.export[.nested…]` (SPEC §2) into the module path (relative
+// Parses a handler name `path/to/module.export[.nested…]` (README "Writing a handler") into the module path (relative
 // to the code root, no extension) and the export path. Pure: no file system, no Node APIs.
 
 import { ErrorType, RuntimeError } from '../errors.js';

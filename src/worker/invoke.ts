@@ -1,5 +1,5 @@
 // Calling user code and converting at its edges: raw event bytes → the event, the handler's
-// promise-or-callback → one settled value, the result → bytes for the wire (SPEC §2).
+// promise-or-callback → one settled value, the result → bytes for the wire (README "Writing a handler").
 import { ErrorType, RuntimeError } from '../errors.js';
 
 type UserFunction = (...args: unknown[]) => unknown;

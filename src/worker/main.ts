@@ -2,7 +2,7 @@
 // initializer once (piscina waits for this module's top-level await before it marks the worker
 // ready, so no task starts before init), and reports the outcome on the control channel. Its
 // default export runs one invocation. A failed init is kept and returned for every invocation,
-// so a broken function answers with its init error instead of crash-looping (SPEC §4).
+// so a broken function answers with its init error instead of crash-looping (README "Errors").
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { readdirSync } from 'node:fs';
