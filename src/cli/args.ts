@@ -1,7 +1,11 @@
 // Argument parsing shared by the commands: node's util.parseArgs with one-line messages, and the
 // UsageError that main.ts turns into `fnpool <command>: message` on stderr and exit status 2.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { numberProblem, pick, type NumberRule } from '../config/env.js';
+
+export type { NumberRule };
 
 /** A mistake of the person at the keyboard: printed as one line, no stack, exit status 2. */
 export class UsageError extends Error {
@@ -46,21 +50,14 @@ export function parse<T extends Options>(
   }
 }
 
-/** The first of the environment variables that is set and not empty. */
+/** The first of the environment variables that is set and not empty (the runtime's own reader). */
 export function fromEnv(env: NodeJS.ProcessEnv, names: readonly string[]): { name: string; value: string } | undefined {
-  for (const name of names) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== '') return { name, value: value.trim() };
-  }
-  return undefined;
+  return pick(env, ...names);
 }
 
-export interface NumberRule {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-  /** e.g. 'seconds', 'MB': named in the message. */
-  unit?: string;
+/** fnpool's version, from its package.json. */
+export function fnpoolVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** Parses a number given by `source` (a flag, a variable or a config key), or says what is wrong. */
@@ -68,12 +65,17 @@ export function toNumber(source: string, raw: string | number, rule: NumberRule)
   const value = typeof raw === 'number' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
   const kind = rule.integer ? 'a whole number' : 'a number';
   const unit = rule.unit ? ` of ${rule.unit}` : '';
-  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value))) {
-    throw new UsageError(`${source} ${JSON.stringify(String(raw))} is not ${kind}${unit}`);
+  switch (numberProblem(value, rule)) {
+    case 'nan':
+    case 'integer':
+      throw new UsageError(`${source} ${JSON.stringify(String(raw))} is not ${kind}${unit}`);
+    case 'min':
+      throw new UsageError(`${source} ${value} is below ${rule.min}`);
+    case 'max':
+      throw new UsageError(`${source} ${value} is above ${rule.max}`);
+    default:
+      return value;
   }
-  if (rule.min !== undefined && value < rule.min) throw new UsageError(`${source} ${value} is below ${rule.min}`);
-  if (rule.max !== undefined && value > rule.max) throw new UsageError(`${source} ${value} is above ${rule.max}`);
-  return value;
 }
 
 /** A port number; 0 means any free port. */

@@ -15,7 +15,7 @@ import { ConfigError } from '../config/env.js';
 import { emulatorWire, EmulatorError, launchEnvironment, type InvokeResult } from '../emulator/index.js';
 import { closedLoop, nextRequestId, type LoadResult, type LoadTick } from '../loadgen/load.js';
 import { rssMB } from '../loadgen/proc.js';
-import { EXIT_OK, parse, shownPath, toNumber, UsageError } from './args.js';
+import { EXIT_OK, fnpoolVersion, parse, shownPath, toNumber, UsageError } from './args.js';
 import { readEvent, type EventSource } from './event-input.js';
 import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, PACKAGE_JSON_HELP, resolveSettings, type FunctionSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
@@ -419,6 +419,3 @@ const f2 = (v: number | null): string => (v !== null && Number.isFinite(v) ? v.t
 /** A latency with three significant digits or so. */
 const ms = (v: number): string => (!Number.isFinite(v) ? '—' : `${v < 1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')} ms`);
 
-function fnpoolVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}

@@ -3,7 +3,7 @@
 // started for this one invocation and stopped after it. Exit status: 0 the function answered, 1 it
 // failed (its error type, message and stack are printed), 2 the command was wrong.
 import { Agent, request } from 'undici';
-import { EmulatorError, type InvokeError } from '../emulator/index.js';
+import { EmulatorError, isValidRequestId, REQUEST_ID_RULE, type InvokeError } from '../emulator/index.js';
 import { EXIT_FUNCTION_ERROR, EXIT_OK, fromEnv, parse, UsageError } from './args.js';
 import { readEvent } from './event-input.js';
 import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, resolveSettings } from './function-settings.js';
@@ -75,7 +75,7 @@ export async function invoke(argv: string[]): Promise<number> {
     if (runFlag) throw new UsageError(`--${runFlag} chooses how a function runs: it needs --dir (a running platform was started with its own)`);
   }
   const requestId = values['request-id'];
-  if (requestId !== undefined && !/^[\x21-\x7e]+$/.test(requestId)) throw new UsageError('--request-id must be printable ASCII without spaces');
+  if (requestId !== undefined && !isValidRequestId(requestId)) throw new UsageError(`--request-id must be ${REQUEST_ID_RULE}`);
 
   const inline = positionals[0];
   const event = await readEvent('invoke', inline === '-' || values.event === '-' ? { stdin: true }

@@ -2,8 +2,7 @@
 // The fnpool command line: one entry, one subcommand per job. Argument parsing only; the work is
 // done by the modules each subcommand calls. A UsageError from any of them is one line on stderr
 // and exit status 2; anything else is a bug of fnpool's and keeps its stack.
-import { readFileSync } from 'node:fs';
-import { EXIT_USAGE, UsageError } from './args.js';
+import { EXIT_USAGE, fnpoolVersion, UsageError } from './args.js';
 
 const USAGE = `fnpool — a FaaS custom runtime that runs many invocations at once on every core
 
@@ -69,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
     case '--version':
     case '-v':
     case 'version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${fnpoolVersion()}\n`);
       return;
     case undefined:
     case '--help':
@@ -104,9 +103,5 @@ function usageError(command: string | null, message: string): void {
   process.exit(EXIT_USAGE);
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 await main(process.argv.slice(2));

@@ -23,7 +23,7 @@ export function optionalString(env: Env, ...names: string[]): string | undefined
   return pick(env, ...names)?.value;
 }
 
-interface NumberRule {
+export interface NumberRule {
   min?: number;
   max?: number;
   integer?: boolean;
@@ -39,20 +39,31 @@ export function number(env: Env, names: string[], fallback: number | undefined, 
   return parseNumber(found.name, found.value, rule);
 }
 
+/** What is wrong with a number under a rule, or undefined when nothing is (shared with the CLI's readers). */
+export function numberProblem(value: number, rule: NumberRule): 'nan' | 'integer' | 'min' | 'max' | undefined {
+  if (!Number.isFinite(value)) return 'nan';
+  if (rule.integer && !Number.isInteger(value)) return 'integer';
+  if (rule.min !== undefined && value < rule.min) return 'min';
+  if (rule.max !== undefined && value > rule.max) return 'max';
+  return undefined;
+}
+
 export function parseNumber(name: string, raw: string, rule: NumberRule = {}): number {
   const value = Number(raw);
   const unit = rule.unit ? ` ${rule.unit}` : '';
-  if (!Number.isFinite(value)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a number`);
-  if (rule.integer && !Number.isInteger(value)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be a whole number${unit}`);
+  const given = `${name}=${JSON.stringify(raw)}`;
+  switch (numberProblem(value, rule)) {
+    case 'nan':
+      throw new ConfigError(`${given} is not a number`);
+    case 'integer':
+      throw new ConfigError(`${given} must be a whole number${unit}`);
+    case 'min':
+      throw new ConfigError(`${given} must be at least ${rule.min}${unit}`);
+    case 'max':
+      throw new ConfigError(`${given} must be at most ${rule.max}${unit}`);
+    default:
+      return value;
   }
-  if (rule.min !== undefined && value < rule.min) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be at least ${rule.min}${unit}`);
-  }
-  if (rule.max !== undefined && value > rule.max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be at most ${rule.max}${unit}`);
-  }
-  return value;
 }
 
 export function oneOf<T extends string>(env: Env, names: string[], choices: readonly T[], fallback: T): T {

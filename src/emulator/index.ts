@@ -1,6 +1,6 @@
 // The local pull platforms: the runtime-API emulator of FunctionGraph, Lambda or Function Compute
 // (one ledger, one wire per platform), and the invoke endpoint in front of it.
-export { EmulatorError, PullEmulator } from './ledger.js';
+export { EmulatorError, isValidRequestId, PullEmulator, REQUEST_ID_RULE } from './ledger.js';
 export type {
   EmulatorErrorCode,
   EmulatorEvents,

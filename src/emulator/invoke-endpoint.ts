@@ -5,7 +5,8 @@
 // emulator does, so tools written for that work here too.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { EmulatorError, type PullEmulator, type InvokeResult, type InvokeType, listenOn, readBody } from './ledger.js';
+import { EmulatorError, type PullEmulator, type InvokeResult, type InvokeType } from './ledger.js';
+import { listenOn, readBody } from './http.js';
 
 /** AWS's invoke path, as its runtime interface emulator serves it. */
 export const LAMBDA_INVOKE_PATH = '/2015-03-31/functions/function/invocations';

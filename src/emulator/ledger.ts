@@ -15,8 +15,16 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+import type { WireError } from '../errors.js';
 import type { PullPlatformName } from '../platforms/platform.js';
 import { emulatorWire, type EmulatorLimits, type EmulatorWire } from './wires.js';
+import { Deque } from './deque.js';
+import { EmulatorError } from './emulator-error.js';
+import { applyFaultPlan, NO_FAULTS, type ActiveFaults, type FaultPlan } from './faults.js';
+import { decodeId, flatHeaders, listenOn, readBody, replyEmpty, replyJson, toBytes } from './http.js';
+
+export { EmulatorError, type EmulatorErrorCode } from './emulator-error.js';
+export type { FaultPlan } from './faults.js';
 
 const KiB = 1024;
 
@@ -33,6 +41,8 @@ const OWNED_HEADERS = ['content-length', 'transfer-encoding'];
 /** A request id travels in a URL path segment and a header: printable ASCII, no URL delimiters. */
 const REQUEST_ID = /^[\x21-\x7e]+$/;
 const URL_DELIMITERS = /[/?#%]/;
+export const REQUEST_ID_RULE = "printable ASCII without spaces, '/', '?', '#' or '%'";
+export const isValidRequestId = (id: string): boolean => REQUEST_ID.test(id) && !URL_DELIMITERS.test(id);
 
 export type InvokeType = 'sync' | 'async';
 
@@ -67,11 +77,7 @@ export interface InvokeOptions {
 }
 
 /** A posted error, whatever the platform's shape of it (Lambda's `trace` is given as stackTrace). */
-export interface InvokeError {
-  errorType: string;
-  errorMessage: string;
-  stackTrace: string[];
-}
+export type InvokeError = WireError;
 
 export interface InvokeResult {
   requestId: string;
@@ -91,27 +97,6 @@ export interface InvokeResult {
   queuedAt: number;
   handedOutAt: number;
   answeredAt: number;
-}
-
-/**
- * Faults to inject. Counted faults apply to the next N matching requests, then stop; delays apply
- * until cleared. injectFaults() sets only the fields it is given and keeps the others.
- */
-export interface FaultPlan {
-  /** The next `count` polls answer `status` (e.g. 500, 503) and hand out nothing. */
-  pollStatus?: { status: number; count: number };
-  /** The next N polls: the socket is destroyed without an answer. */
-  pollReset?: number;
-  /** Every handed-out invocation waits this long before it is written. */
-  pollDelayMs?: number;
-  /** The next `count` result/error posts answer `status` and are not recorded. */
-  postStatus?: { status: number; count: number };
-  /** The next N result/error posts: the socket is destroyed before the answer is recorded. */
-  postReset?: number;
-  /** The next N accepted answers: recorded, then the socket is destroyed (a retry gets 409). */
-  postResetAfterRecord?: number;
-  /** Every result/error post waits this long (after its body arrived) before it is handled. */
-  postDelayMs?: number;
 }
 
 export interface EmulatorStats {
@@ -135,25 +120,6 @@ export interface EmulatorStats {
   requeued: number;
   /** Init errors the runtime reported. */
   initErrors: number;
-}
-
-export type EmulatorErrorCode =
-  | 'REQUEST_TOO_LARGE'
-  | 'INVOKE_TIMEOUT'
-  | 'EMULATOR_CLOSED'
-  | 'DUPLICATE_REQUEST_ID'
-  | 'INVALID_INVOCATION'
-  | 'EADDRINUSE';
-
-/** Every error the emulator rejects with; match on `code`. */
-export class EmulatorError extends Error {
-  readonly code: EmulatorErrorCode;
-
-  constructor(code: EmulatorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EmulatorError';
-    this.code = code;
-  }
 }
 
 export interface EmulatorEvents {
@@ -196,70 +162,6 @@ interface Poll {
   state: PollState;
   inv: Invocation | undefined;
   timer: NodeJS.Timeout | undefined;
-}
-
-interface ActiveFaults {
-  pollStatus: number;
-  pollStatusCount: number;
-  pollReset: number;
-  pollDelayMs: number;
-  postStatus: number;
-  postStatusCount: number;
-  postReset: number;
-  postResetAfterRecord: number;
-  postDelayMs: number;
-}
-
-const NO_FAULTS: Readonly<ActiveFaults> = Object.freeze({
-  pollStatus: 0,
-  pollStatusCount: 0,
-  pollReset: 0,
-  pollDelayMs: 0,
-  postStatus: 0,
-  postStatusCount: 0,
-  postReset: 0,
-  postResetAfterRecord: 0,
-  postDelayMs: 0,
-});
-
-/** A FIFO with O(1) push, shift and unshift (an array shifted from the front is O(n)). */
-class Deque<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  unshift(item: T): void {
-    if (this.head > 0) this.items[--this.head] = item;
-    else this.items.unshift(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  clear(): T[] {
-    const rest = this.items.slice(this.head) as T[];
-    this.items = [];
-    this.head = 0;
-    return rest;
-  }
 }
 
 export class PullEmulator extends EventEmitter<EmulatorEvents> {
@@ -368,9 +270,8 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
         `the ${invokeType} request is ${body.length} bytes, over the platform's limit of ${limit} bytes`));
     }
     const requestId = opts.requestId ?? randomUUID();
-    if (!REQUEST_ID.test(requestId) || URL_DELIMITERS.test(requestId)) {
-      return Promise.reject(new EmulatorError('INVALID_INVOCATION',
-        `request id ${JSON.stringify(requestId)} must be printable ASCII without spaces, '/', '?', '#' or '%'`));
+    if (!isValidRequestId(requestId)) {
+      return Promise.reject(new EmulatorError('INVALID_INVOCATION', `request id ${JSON.stringify(requestId)} must be ${REQUEST_ID_RULE}`));
     }
     if (this.invocations.has(requestId) || this.answeredIds.has(requestId)) {
       return Promise.reject(new EmulatorError('DUPLICATE_REQUEST_ID', `request id ${requestId} was already used`));
@@ -418,21 +319,7 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
   }
 
   injectFaults(plan: FaultPlan): void {
-    const p = validateFaultPlan(plan);
-    const f = this.faults;
-    if (p.pollStatus) {
-      f.pollStatus = p.pollStatus.status;
-      f.pollStatusCount = p.pollStatus.count;
-    }
-    if (p.pollReset !== undefined) f.pollReset = p.pollReset;
-    if (p.pollDelayMs !== undefined) f.pollDelayMs = p.pollDelayMs;
-    if (p.postStatus) {
-      f.postStatus = p.postStatus.status;
-      f.postStatusCount = p.postStatus.count;
-    }
-    if (p.postReset !== undefined) f.postReset = p.postReset;
-    if (p.postResetAfterRecord !== undefined) f.postResetAfterRecord = p.postResetAfterRecord;
-    if (p.postDelayMs !== undefined) f.postDelayMs = p.postDelayMs;
+    applyFaultPlan(this.faults, plan);
   }
 
   clearFaults(): void {
@@ -892,71 +779,6 @@ function mergeHeaders(base: readonly string[], extra: Record<string, string>, ow
 
 // --- module helpers (shared with the invoke endpoint) -------------------------------------------
 
-/**
- * Reads a request body, buffering at most `limit` bytes. Past the limit the rest is drained and
- * dropped (so the client sees a clean answer on a kept-alive connection) and `done` gets null.
- * `done` is not called when the request fails midway (its socket is gone anyway).
- */
-export function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | null) => void): void {
-  const declared = Number(req.headers['content-length']);
-  let over = declared > limit;
-  let size = 0;
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  req.on('data', (chunk: Buffer) => {
-    if (over) return;
-    size += chunk.length;
-    if (size > limit) {
-      over = true;
-      first = undefined;
-      chunks = undefined;
-      return;
-    }
-    if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
-  });
-  req.once('end', () => {
-    if (over) done(null);
-    else done(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
-  });
-}
-
-/** Listens and resolves with the port; a port in use rejects with a message that names it. */
-export function listenOn(server: http.Server, host: string, port: number, what: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      if (err.code === 'EADDRINUSE') {
-        reject(new EmulatorError('EADDRINUSE', `${what}: port ${port} is already in use on ${host}`, { cause: err }));
-      } else {
-        reject(new Error(`${what}: cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
-      }
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
-
-function replyEmpty(req: IncomingMessage, res: ServerResponse, status: 204): void {
-  req.resume();
-  res.writeHead(status);
-  res.end();
-}
-
-function replyJson(req: IncomingMessage, res: ServerResponse, status: number, value: unknown): void {
-  // An unread request body would otherwise sit in the socket in front of the next request.
-  req.resume();
-  const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, ['Content-Type', 'application/json', 'Content-Length', String(body.length)]);
-  res.end(body);
-}
-
 function settleReject(inv: Invocation, error: EmulatorError): void {
   if (inv.timer) clearTimeout(inv.timer);
   inv.timer = undefined;
@@ -966,65 +788,9 @@ function settleReject(inv: Invocation, error: EmulatorError): void {
   if (reject) reject(error);
 }
 
-function toBytes(event: Buffer | string | object): Buffer {
-  if (Buffer.isBuffer(event)) return event;
-  if (typeof event === 'string') return Buffer.from(event, 'utf8');
-  if (event instanceof Uint8Array) return Buffer.from(event.buffer, event.byteOffset, event.byteLength);
-  return Buffer.from(JSON.stringify(event) ?? 'null', 'utf8');
-}
-
-function decodeId(raw: string): string | undefined {
-  if (raw === '' || raw.includes('/')) return undefined;
-  if (!raw.includes('%')) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Header values as strings (a repeated header joined with ", "). */
-function flatHeaders(headers: IncomingMessage['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) {
-    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
 function positiveLimit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be an integer ≥ 0, got ${String(value)}`);
   return value;
 }
 
-/** Checks a fault plan (it may come from JSON over HTTP); the message names the bad field. */
-function validateFaultPlan(plan: unknown): FaultPlan {
-  if (typeof plan !== 'object' || plan === null || Array.isArray(plan)) throw new TypeError('a fault plan must be a JSON object');
-  const p = plan as Record<string, unknown>;
-  const known = new Set(['pollStatus', 'pollReset', 'pollDelayMs', 'postStatus', 'postReset', 'postResetAfterRecord', 'postDelayMs']);
-  for (const key of Object.keys(p)) if (!known.has(key)) throw new TypeError(`unknown fault ${JSON.stringify(key)}`);
-  const count = (name: string): void => {
-    const v = p[name];
-    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
-      throw new TypeError(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
-    }
-  };
-  const status = (name: string): void => {
-    const v = p[name];
-    if (v === undefined) return;
-    const s = v as { status?: unknown; count?: unknown };
-    if (typeof v !== 'object' || v === null || !Number.isInteger(s.status) || (s.status as number) < 100 ||
-      (s.status as number) > 599 || !Number.isSafeInteger(s.count) || (s.count as number) < 0) {
-      throw new TypeError(`${name} must be {status: 100..599, count: integer ≥ 0}, got ${JSON.stringify(v)}`);
-    }
-  };
-  status('pollStatus');
-  status('postStatus');
-  count('pollReset');
-  count('pollDelayMs');
-  count('postReset');
-  count('postResetAfterRecord');
-  count('postDelayMs');
-  return p as FaultPlan;
-}

@@ -18,6 +18,8 @@ import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta,
 import { Admission, type Slot } from './admission.js';
 import type { Claims } from './claims.js';
 import { WorkerPool } from './worker-pool.js';
+import { watchInit } from './init-watch.js';
+import { recordInvocation } from './invocation-record.js';
 
 /** One invocation as an adapter hands it over. */
 export interface Invocation {
@@ -49,9 +51,6 @@ const MONITOR_INTERVAL_MS = 40;
 const BUSY_UTILIZATION = 0.9;
 /** A task not started this long after dispatch, on a busy thread, is moved to a responsive one. */
 const STEAL_AFTER_MS = 40;
-/** How long workers may take to load the handler, on top of the initializer's own timeout. */
-const MODULE_LOAD_BUDGET_MS = 30_000;
-const RSS_SAMPLE_MS = 100;
 const MAX_LOST_BEFORE_START = 5;
 /** How long handlers whose signal was aborted at shutdown may run on before their threads stop. */
 const SHUTDOWN_ABORT_GRACE_MS = 250;
@@ -106,7 +105,6 @@ export class Executor {
   #initFailure: WireError | undefined;
   #stopping = false;
   #drained: (() => void) | undefined;
-  #rss = { at: 0, mb: 0 };
 
   private constructor(config: RuntimeConfig, log: Logger, workers: WorkerPool) {
     this.#config = config;
@@ -134,53 +132,14 @@ export class Executor {
   }
 
   async #awaitInit(workers: WorkerPool): Promise<void> {
-    const { threads, worker } = this.#config;
-    const started = workers.startedAt;
-    // The worker's own timer ends an initializer that awaits forever; one that keeps its thread
-    // busy can only be caught from here, so each thread's initializer is timed from 'loaded' too.
-    // A module that ends its thread while loading (process.exit at top level) is caught by the
-    // thread's exit: piscina does not replace threads that die while starting.
-    let initializing = true;
-    await new Promise<void>((resolve) => {
-      let ready = 0;
-      const initializerTimers = new Map<number, NodeJS.Timeout>();
-      const finish = (failure?: WireError) => {
-        if (!initializing) return;
-        initializing = false;
-        if (failure !== undefined) this.#failInit(failure);
-        clearTimeout(loadTimer);
-        for (const timer of initializerTimers.values()) clearTimeout(timer);
-        resolve();
-      };
-      const loadTimer = setTimeout(() => finish(runtimeError(ErrorType.ImportModuleError,
-        `loading ${worker.handler} did not finish within ${MODULE_LOAD_BUDGET_MS / 1000} s`)),
-        MODULE_LOAD_BUDGET_MS + (worker.initializer === undefined ? 0 : worker.initializerTimeoutMs));
-      workers.attach((event) => {
-        if (event.kind === 'error') {
-          this.#log.error({ err: event.error }, 'worker thread failed');
-        } else if (event.kind === 'exit') {
-          if (initializing) {
-            finish(runtimeError(ErrorType.ImportModuleError,
-              `the worker thread exited with code ${event.code} while loading ${worker.handler} (process.exit() at the module's top level?)`));
-          }
-        } else {
-          const message = event.message;
-          this.#onControl(message);
-          if (!initializing) return;
-          if (message.type === 'loaded' && worker.initializer !== undefined) {
-            initializerTimers.set(message.threadId, setTimeout(() => finish(runtimeError(ErrorType.InitializerTimeout,
-              `the initializer ${worker.initializer} did not finish within ${worker.initializerTimeoutMs / 1000} s ` +
-              '(RUNTIME_INITIALIZER_TIMEOUT) and kept its thread busy')), worker.initializerTimeoutMs + STUCK_GRACE_MS));
-          } else if (message.type === 'ready') {
-            clearTimeout(initializerTimers.get(message.threadId));
-            if (message.error !== undefined) finish(message.error);
-            else if (++ready === threads) finish();
-          }
-        }
-      });
+    const failure = await watchInit(this.#config, workers, {
+      onControl: (message) => this.#onControl(message),
+      onError: (error) => this.#log.error({ err: error }, 'worker thread failed'),
     });
-    if (this.#initFailure === undefined) {
-      this.#log.info({ threads, concurrency: this.#config.concurrency, initMs: Math.round(performance.now() - started) }, 'workers ready');
+    if (failure !== undefined) this.#failInit(failure);
+    else {
+      const { threads, concurrency } = this.#config;
+      this.#log.info({ threads, concurrency, initMs: Math.round(performance.now() - workers.startedAt) }, 'workers ready');
     }
   }
 
@@ -410,25 +369,7 @@ export class Executor {
     if (job.answered) return;
     job.answered = true;
     job.resolve(outcome);
-    if (!this.#log.isLevelEnabled('info')) return;
-    const durationMs = performance.now() - job.inv.receivedAt;
-    const stats = result !== undefined && result.kind !== 'skipped' ? result : undefined;
-    this.#log.info({
-      requestId: job.inv.requestId,
-      outcome: outcome.ok ? 'success' : 'error',
-      errorType: outcome.ok ? undefined : outcome.error.errorType,
-      durationMs: Math.round(durationMs * 1000) / 1000,
-      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
-      memoryUsedMB: this.#rssMB(),
-      workerMemoryMB: stats === undefined || stats.memoryBytes === 0 ? undefined : Math.round(stats.memoryBytes / 1048576),
-      initDurationMs: stats?.initDurationMs === undefined ? undefined : Math.round(stats.initDurationMs * 1000) / 1000,
-    }, 'invocation finished');
-  }
-
-  #rssMB(): number {
-    const now = performance.now();
-    if (now - this.#rss.at > RSS_SAMPLE_MS) this.#rss = { at: now, mb: Math.round(process.memoryUsage.rss() / 1048576) };
-    return this.#rss.mb;
+    recordInvocation(this.#log, job.inv, outcome, result);
   }
 
   #release(job: Job): void {

@@ -103,7 +103,7 @@ async function runInitializer(spec: string): Promise<void> {
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort(new RuntimeError(ErrorType.InitializerTimeout, 'initializer timed out'));
-      reject(new RuntimeError(ErrorType.InitializerTimeout, `the initializer ${spec} did not finish within ${timeoutMs / 1000} s (RUNTIME_INITIALIZER_TIMEOUT)`));
+      reject(new RuntimeError(ErrorType.InitializerTimeout, `the initializer ${spec} did not finish within its timeout of ${timeoutMs / 1000} s`));
     }, timeoutMs);
   });
   try {
