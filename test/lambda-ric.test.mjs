@@ -17,12 +17,11 @@ const AWS_INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 /** Set by the first test; the others skip without it. */
 let ric;
 
-/** The prepared client, or a skip of test t (the preparation's own result says why). */
+/** Whether the client is there; if not, test t is skipped with the preparation's reason. */
 function needRic(t) {
-  if (ric === undefined) t.skip('aws-lambda-ric was not prepared (see the first test)');
-  else if (ric.skip) t.skip(ric.skip);
-  else return ric;
-  return undefined;
+  const why = ric === undefined ? 'aws-lambda-ric was not prepared (see the first test)' : ric.skip;
+  if (why) t.skip(why);
+  return !why;
 }
 
 /** `fnpool start` of the fixture with the client as its bootstrap. */

@@ -44,7 +44,7 @@ export async function run(ctx) {
     sequential: { kind: 'sequential', name: 'sequential baseline', handler: 'cpu', warmupEvent: event },
   };
   const keys = Object.keys(specs);
-  ctx.progress.stage(`2/6 ${title}`, keys.length * (ctx.mode.rounds + 1));
+  ctx.progress.stage(`2/7 ${title}`, keys.length * (ctx.mode.rounds + 1));
   const targets = await startAll(ctx, specs);
   for (let i = 0; i < keys.length; i++) ctx.progress.advance();
   const runs = {};

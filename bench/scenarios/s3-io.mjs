@@ -22,7 +22,7 @@ export async function run(ctx) {
       for (const key of r % 2 === 0 ? keys : keys.slice().reverse()) plan.push({ key, c });
     }
   }
-  ctx.progress.stage(`3/6 ${title}`, plan.length + Object.keys(specs).length);
+  ctx.progress.stage(`3/7 ${title}`, plan.length + Object.keys(specs).length);
   const targets = await startAll(ctx, specs);
   for (let i = 0; i < Object.keys(specs).length; i++) ctx.progress.advance();
   const runs = {};

@@ -19,7 +19,7 @@ export async function run(ctx) {
     inline: { kind: 'inline', name: 'fnpool inline loop (no worker)' },
     sequential: { kind: 'sequential', name: 'sequential baseline' },
   };
-  ctx.progress.stage(`4/6 ${title}`, rounds * 4 + 3);
+  ctx.progress.stage(`4/7 ${title}`, rounds * 4 + 3);
   const targets = await startAll(ctx, specs);
   for (let i = 0; i < 3; i++) ctx.progress.advance();
   const samples = { fnpool: [], inline: [], sequential: [], rtt: [], rttGap: [], piscina: [] };

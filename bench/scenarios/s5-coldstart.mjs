@@ -67,7 +67,7 @@ async function bareNode() {
 
 export async function run(ctx) {
   const n = ctx.mode.coldStarts;
-  ctx.progress.stage(`5/6 ${title}`, n);
+  ctx.progress.stage(`5/7 ${title}`, n);
   const fn = [];
   const fn1 = [];
   const seq = [];

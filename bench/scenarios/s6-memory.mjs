@@ -16,7 +16,7 @@ export async function run(ctx, earlier) {
     fn2b: { kind: 'fnpool', name: 'fnpool, 2 threads, RUNTIME_MEMORY=256', env: { RUNTIME_MEMORY: '256' } },
     sequential: { kind: 'sequential', name: 'sequential baseline' },
   };
-  ctx.progress.stage(`6/6 ${title}`, 5);
+  ctx.progress.stage(`6/7 ${title}`, 5);
   const targets = await startAll(ctx, specs);
   for (let i = 0; i < 4; i++) ctx.progress.advance();
   ctx.progress.step('idle RSS');

@@ -31,7 +31,7 @@ const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ig
 const shq = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A skip, as the test runner shows it. */
+/** Why the client cannot be had here (thrown inside the build, returned as { skip }), not a failure. */
 class Skip extends Error {}
 
 /**
@@ -41,7 +41,7 @@ class Skip extends Error {}
  *   built: whether this call did the build (else it was cached, or another process built it);
  *   ms: how long this call took; buildMs: how long the build took, whoever did it.
  */
-export async function prepareAwsRic({ log = () => {}, lockWaitMs = 10 * 60_000 } = {}) {
+export async function prepareAwsRic({ log = () => {}, lockWaitMs = 6 * 60_000 } = {}) {
   const started = Date.now();
   const dir = path.join(CACHE_ROOT, `aws-lambda-ric-${RIC_VERSION}_node-${NODE22_VERSION}`);
   const done = (built) => ({ ...readyInfo(dir), dir, built, ms: Date.now() - started });
@@ -222,8 +222,16 @@ function readyInfo(dir) {
   };
 }
 
-/** The lock's owner is gone, or it never wrote its pid and the lock is old. */
+/**
+ * The lock's owner is gone, or it never wrote its pid and the lock is old, or the lock is older than
+ * any build takes (its pid may have been reused by another process).
+ */
 function lockIsStale(lock) {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) return true;
+  } catch {
+    return false; // removed while we looked: the loop tries again
+  }
   try {
     const pid = Number(readFileSync(path.join(lock, 'owner'), 'utf8'));
     if (!Number.isInteger(pid) || pid <= 0) return true;
