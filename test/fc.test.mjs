@@ -3,6 +3,7 @@
 // failed init reported to /runtime/init/error while the runtime goes on answering with it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startInvokeEndpoint } from '../dist/emulator/index.js';
 import { fixture, startRuntime } from './helpers/runtime.mjs';
 
 const CONTEXT = fixture('platform-context');
@@ -102,6 +103,26 @@ describe('FC: the context and HTTP triggers', () => {
       const bad = await rt.invoke({}, { headers: { 'x-fc-http-params': '!!not base64 json' } });
       assert.equal(bad.error?.errorType, 'Runtime.InvalidRequest');
     } finally {
+      await rt.stop();
+    }
+  });
+});
+
+describe('FC: the local invoke endpoint', () => {
+  test('an HTTP trigger through POST /invoke answers with the handler\'s status, headers and body', async () => {
+    const rt = await startRuntime({ platform: 'fc', codeRoot: CONTEXT, env: { RUNTIME_CPU: '1' } });
+    const endpoint = await startInvokeEndpoint(rt.emulator, { port: 0 });
+    try {
+      const res = await fetch(`${endpoint.url}/invoke`, {
+        method: 'POST', body: 'payload', headers: { 'x-fc-http-params': b64({ method: 'PUT', path: '/x', headersMap: {}, queriesMap: {} }) },
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.headers.get('x-echo'), 'yes');
+      const event = await res.json();
+      assert.equal(event.httpMethod, 'PUT');
+      assert.equal(event.body, 'payload');
+    } finally {
+      await endpoint.close();
       await rt.stop();
     }
   });

@@ -6,7 +6,7 @@
 // progress line is redrawn in place on stderr. Exit status: 0 it ran (function errors are
 // reported, not failed on), 1 the runtime died or never answered, 2 the command was wrong,
 // 130 stopped by Ctrl-C (after printing what was measured).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -58,9 +58,12 @@ export interface EmulatorWire {
   callerHeaders(headers: IncomingHttpHeaders): Record<string, string>;
   /** An HTTP trigger's answer (FC's x-fc-http-params on the response): the status and headers the invoke endpoint answers with. */
   httpAnswer?(result: InvokeResult): { status: number; headers: Record<string, string | string[]> } | undefined;
+  /** Every variable launchEnv may write, and the platform's other spellings of those settings. */
+  readonly launchVariables: readonly string[];
   /** The environment the platform gives a bootstrap: its variables for these settings and this API address. */
   launchEnv(settings: LaunchSettings, apiAddress: string, env: NodeJS.ProcessEnv): Record<string, string>;
 }
+
 
 const WIRES: Record<PullPlatformName, EmulatorWire> = { functiongraph: functionGraphEmulator, lambda: lambdaEmulator, fc: fcEmulator };
 
@@ -69,48 +72,21 @@ export function emulatorWire(platform: PullPlatformName): EmulatorWire {
 }
 
 /**
- * Variables that select a platform or name a setting the local platform sets itself (in each
- * platform's spelling): removed from the caller's environment before a launch, so that the
- * bootstrap sees one platform and the settings it was started with.
+ * Variables that select a platform or name a setting the local platform sets itself, in every
+ * platform's spelling: removed from the caller's environment before a launch, so that the
+ * bootstrap sees one platform and the settings it was started with. fnpool's own, each pull
+ * platform's (its EmulatorWire's `launchVariables`), and those that select the HTTP mode.
  */
-export const LAUNCH_SHADOWED = [
+export const LAUNCH_SHADOWED: readonly string[] = [
   'FNPOOL_PLATFORM', 'FNPOOL_HANDLER', 'FNPOOL_INITIALIZER', 'FNPOOL_MEMORY_MB', 'FNPOOL_CODE_ROOT', 'FNPOOL_BOOTSTRAP',
   'FNPOOL_CONCURRENCY', 'FNPOOL_TIMEOUT',
-  'RUNTIME_API_ADDR', 'RUNTIME_HANDLER', 'RUNTIME_INITIALIZER_HANDLER', 'RUNTIME_CODE_ROOT', 'RUNTIME_TIMEOUT', 'RUNTIME_MEMORY', 'RUNTIME_CPU',
-  'AWS_LAMBDA_RUNTIME_API', '_HANDLER', 'LAMBDA_TASK_ROOT', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_TIMEOUT', 'AWS_LAMBDA_MAX_CONCURRENCY',
-  'FC_RUNTIME_API', 'FC_FUNC_CODE_PATH', 'FC_FUNCTION_HANDLER', 'FC_FUNCTION_MEMORY_SIZE', 'FC_SERVER_PORT', 'PORT', 'K_SERVICE',
-] as const;
+  ...Object.values(WIRES).flatMap((wire) => wire.launchVariables),
+  'FC_SERVER_PORT', 'PORT', 'K_SERVICE',
+];
 
 /** The caller's environment less LAUNCH_SHADOWED, with the platform's launch variables. */
 export function launchEnvironment(platform: PullPlatformName, settings: LaunchSettings, apiAddress: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
   for (const name of LAUNCH_SHADOWED) delete out[name];
   return Object.assign(out, WIRES[platform].launchEnv(settings, apiAddress, env));
-}
-
-/** The caller's headers of these (lower-case) names, as they are. */
-export function passHeaders(headers: IncomingHttpHeaders, names: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of names) {
-    const value = headers[name];
-    if (typeof value === 'string') out[name] = value;
-  }
-  return out;
-}
-
-/** A parsed JSON error body with string errorType and errorMessage and the stack as an array of strings under stackKey. */
-export function parseErrorJson(body: Buffer, stackKey: string, optionalStack = false): InvokeError | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { errorType, errorMessage } = value as Record<string, unknown>;
-  const stack = (value as Record<string, unknown>)[stackKey];
-  if (typeof errorType !== 'string' || typeof errorMessage !== 'string') return undefined;
-  if (stack === undefined && optionalStack) return { errorType, errorMessage, stackTrace: [] };
-  if (!Array.isArray(stack) || !stack.every((line) => typeof line === 'string')) return undefined;
-  return { errorType, errorMessage, stackTrace: stack as string[] };
 }

@@ -41,7 +41,7 @@ export interface Invocation {
 
 export type Outcome = { ok: true; body: string | Uint8Array; http?: HttpResponseMeta } | { ok: false; error: WireError };
 
-/** How long a thread may ignore an abort past the deadline before it is terminated. SPEC: ≤ 1 s. */
+/** How long a thread may ignore an abort past the deadline before it is terminated (in all, at most 1 s). */
 export const STUCK_GRACE_MS = 250;
 /** A thread stuck past a deadline is stopped within this long after it (README "How it runs": at most 1 s). */
 const MAX_STUCK_MS = 900;
@@ -199,7 +199,7 @@ export class Executor {
     if (result.kind === 'skipped' || job.released) return;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
     if (result.kind === 'ok') {
-      this.#answer(job, result.http === undefined ? { ok: true, body: result.body } : { ok: true, body: result.body, http: result.http }, result);
+      this.#answer(job, { ok: true, body: result.body, http: result.http }, result);
     } else if (result.kind === 'error' && result.initFailed && this.#initFailure === undefined) {
       // A replacement thread whose init failed (a flaky initializer): replace it again and run the
       // invocation elsewhere; after a few such bounces it gets the init error itself.
@@ -314,7 +314,7 @@ export class Executor {
     // A task that started on the thread after this one and is still within its deadline is what
     // holds the thread now (this one could not have started it while holding it): its own
     // deadline decides. Until then this task keeps its slot.
-    // The deferral ends before 1 s past this task's deadline (SPEC): then the thread is stopped,
+    // The deferral ends before 1 s past this task's deadline (README "How it runs"): then the thread is stopped,
     // and the later task, if it was only waiting, is run again elsewhere as a bystander.
     const order = this.#claims.startOrder(job.slot.index);
     const now = Date.now();

@@ -10,7 +10,7 @@
 //   context.ts   worker side: what the platform adds to the handler's context object
 //   emulator.ts  the local platform: the EmulatorWire of its runtime API, and the environment
 //                a bootstrap gets from it (loaded by the CLI, the tests and the benchmarks only)
-import type { Env } from '../config/env.js';
+import { ConfigError, type Env, optionalString } from '../config/env.js';
 import type { LogStyle } from '../config/config.js';
 import type { WireError } from '../errors.js';
 import type { Outcome } from '../executor/executor.js';
@@ -143,4 +143,24 @@ export function header(headers: WireHeaders, name: string): string | undefined {
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined || first === '' ? undefined : first;
+}
+
+/**
+ * Copies the headers named in pairs ([context key, header name]) into fields; when secrets is
+ * given, their values are added to it too (credentials, never to be logged).
+ */
+export function headerFields(headers: WireHeaders, pairs: readonly (readonly [string, string])[], fields: Record<string, string>, secrets?: string[]): void {
+  for (const [key, name] of pairs) {
+    const value = header(headers, name);
+    if (value === undefined) continue;
+    fields[key] = value;
+    secrets?.push(value);
+  }
+}
+
+/** A pull platform's API address from its variable; refused at start when missing. */
+export function apiAddressFrom(env: Env, variable: string, what: string): string {
+  const address = optionalString(env, variable);
+  if (address === undefined) throw new ConfigError(`${variable} is not set: ${what} address (host:port)`);
+  return address;
 }

@@ -3,7 +3,8 @@
 // (x-fc-function-deadline); a caller may make it a lifecycle call (x-fc-function-type) or an HTTP
 // trigger's request (x-fc-http-params).
 import path from 'node:path';
-import { parseErrorJson, passHeaders, type EmulatorWire, type LaunchSettings } from '../../emulator/wires.js';
+import { parseErrorJson, passHeaders } from '../../emulator/wire-helpers.js';
+import type { EmulatorWire, LaunchSettings } from '../../emulator/wires.js';
 
 const MiB = 1024 * 1024;
 const ANSWER = /^\/2020-11-11\/runtime\/invocation\/([^/]+)\/(response|error)$/;
@@ -29,6 +30,20 @@ export const fcEmulator: EmulatorWire = {
   parseError: (body) => parseErrorJson(body, 'stackTrace', true),
   errorShape: 'the error body must be JSON with string errorType and errorMessage (and an array of strings stackTrace)',
   callerHeaders: (headers) => passHeaders(headers, PASSED),
+  /** FC's HTTP-trigger answer: x-fc-http-params on the response post, base64 JSON {status, headersMap}. */
+  httpAnswer(result) {
+    const params = result.headers['x-fc-http-params'];
+    if (params === undefined) return undefined;
+    try {
+      const value = JSON.parse(Buffer.from(params, 'base64').toString('utf8')) as { status?: unknown; headersMap?: Record<string, unknown> };
+      const headers: Record<string, string | string[]> = {};
+      for (const [key, list] of Object.entries(value.headersMap ?? {})) headers[key] = Array.isArray(list) ? list.map(String) : String(list);
+      return { status: Number.isInteger(value.status) ? value.status as number : 200, headers };
+    } catch {
+      return undefined;
+    }
+  },
+  launchVariables: ['FC_RUNTIME_API', 'FC_FUNC_CODE_PATH', 'FC_FUNCTION_HANDLER', 'FC_FUNCTION_MEMORY_SIZE'],
   launchEnv(s: LaunchSettings, apiAddress: string, env: NodeJS.ProcessEnv): Record<string, string> {
     const out: Record<string, string> = {
       FC_RUNTIME_API: apiAddress,
@@ -45,16 +60,3 @@ export const fcEmulator: EmulatorWire = {
   },
 };
 
-/** FC's HTTP-trigger answer: x-fc-http-params on the response post, base64 JSON {status, headersMap}. */
-fcEmulator.httpAnswer = (result) => {
-  const params = result.headers['x-fc-http-params'];
-  if (params === undefined) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(params, 'base64').toString('utf8')) as { status?: unknown; headersMap?: Record<string, unknown> };
-    const headers: Record<string, string | string[]> = {};
-    for (const [key, list] of Object.entries(value.headersMap ?? {})) headers[key] = Array.isArray(list) ? list.map(String) : String(list);
-    return { status: Number.isInteger(value.status) ? value.status as number : 200, headers };
-  } catch {
-    return undefined;
-  }
-};

@@ -2,8 +2,8 @@
 // built-in runtimes poll. FC's environment names the code (FC_FUNC_CODE_PATH), the handler
 // (FC_FUNCTION_HANDLER), the memory (FC_FUNCTION_MEMORY_SIZE) and the function's service; the
 // deadline comes with every invocation.
-import { ConfigError, type Env, number, optionalString } from '../../config/env.js';
-import type { PlatformModule, PlatformSettings } from '../platform.js';
+import { type Env, number, optionalString } from '../../config/env.js';
+import { apiAddressFrom, type PlatformModule, type PlatformSettings } from '../platform.js';
 import { fcWire } from './wire.js';
 
 const MiB = 1024 * 1024;
@@ -14,8 +14,7 @@ export const fc: PlatformModule = {
   detectedBy: ['FC_RUNTIME_API'],
   wire: fcWire,
   settings(env: Env): PlatformSettings {
-    const apiAddress = optionalString(env, 'FC_RUNTIME_API');
-    if (apiAddress === undefined) throw new ConfigError('FC_RUNTIME_API is not set: Function Compute\'s runtime API address (host:port)');
+    const apiAddress = apiAddressFrom(env, 'FC_RUNTIME_API', "Function Compute's runtime API");
     const handler = optionalString(env, 'FC_FUNCTION_HANDLER');
     const attrs: Record<string, string> = {};
     for (const [key, name] of [['handler', 'FC_FUNCTION_HANDLER'], ['serviceName', 'FC_SERVICE_NAME'], ['region', 'FC_REGION'],

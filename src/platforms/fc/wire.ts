@@ -9,7 +9,7 @@ import { ErrorType, runtimeError } from '../../errors.js';
 import type { Outcome } from '../../executor/executor.js';
 import type { HttpRequestMeta, HttpResponseMeta } from '../../protocol.js';
 import {
-  errorJson, header, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest,
+  errorJson, header, headerFields, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest,
 } from '../platform.js';
 
 const BASE = '/2020-11-11/runtime';
@@ -49,16 +49,8 @@ export const fcWire: PullWire = {
   invocation(headers: WireHeaders, arrivedAtMs: number, defaults: WireDefaults): WireInvocation {
     const fields: Record<string, string> = {};
     const secrets: string[] = [];
-    for (const [key, name] of FIELDS) {
-      const value = header(headers, name);
-      if (value !== undefined) fields[key] = value;
-    }
-    for (const [key, name] of CREDENTIALS) {
-      const value = header(headers, name);
-      if (value === undefined) continue;
-      fields[key] = value;
-      secrets.push(value);
-    }
+    headerFields(headers, FIELDS, fields);
+    headerFields(headers, CREDENTIALS, fields, secrets);
     const requestId = header(headers, 'x-fc-request-id') ?? '';
     const out: WireInvocation = {
       deadlineMs: deadlineOf(headers, arrivedAtMs, defaults.timeoutMs),

@@ -2,7 +2,8 @@
 // environment FunctionGraph gives a custom runtime. Limits as the platform's: sync request and
 // response 6 MB, async request 256 KB.
 import path from 'node:path';
-import { parseErrorJson, passHeaders, type EmulatorWire, type LaunchSettings } from '../../emulator/wires.js';
+import { parseErrorJson, passHeaders } from '../../emulator/wire-helpers.js';
+import type { EmulatorWire, LaunchSettings } from '../../emulator/wires.js';
 
 const MiB = 1024 * 1024;
 const RESPONSE_PREFIX = '/v1/runtime/invocation/response/';
@@ -27,6 +28,7 @@ export const functionGraphEmulator: EmulatorWire = {
   parseError: (body) => parseErrorJson(body, 'stackTrace'),
   errorShape: 'the error body must be JSON with string errorType, string errorMessage and an array of strings stackTrace',
   callerHeaders: (headers) => passHeaders(headers, CREDENTIALS),
+  launchVariables: ['RUNTIME_API_ADDR', 'RUNTIME_HANDLER', 'RUNTIME_INITIALIZER_HANDLER', 'RUNTIME_CODE_ROOT', 'RUNTIME_TIMEOUT', 'RUNTIME_MEMORY', 'RUNTIME_CPU'],
   launchEnv(s: LaunchSettings, apiAddress: string, env: NodeJS.ProcessEnv): Record<string, string> {
     const out: Record<string, string> = {
       RUNTIME_API_ADDR: apiAddress,

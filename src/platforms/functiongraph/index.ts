@@ -2,7 +2,7 @@
 // function (RUNTIME_FUNC_NAME, …), its code (RUNTIME_CODE_ROOT, RUNTIME_HANDLER), its timeout,
 // CPUs and memory (RUNTIME_TIMEOUT, RUNTIME_CPU, RUNTIME_MEMORY) and its user data.
 import { ConfigError, type Env, number, optionalString, pick, string } from '../../config/env.js';
-import type { PlatformModule, PlatformSettings } from '../platform.js';
+import { apiAddressFrom, type PlatformModule, type PlatformSettings } from '../platform.js';
 import { functionGraphWire } from './wire.js';
 
 export const functiongraph: PlatformModule = {
@@ -11,8 +11,7 @@ export const functiongraph: PlatformModule = {
   detectedBy: ['RUNTIME_API_ADDR'],
   wire: functionGraphWire,
   settings(env: Env): PlatformSettings {
-    const apiAddress = optionalString(env, 'RUNTIME_API_ADDR');
-    if (apiAddress === undefined) throw new ConfigError('RUNTIME_API_ADDR is not set: FunctionGraph\'s runtime API address (host:port)');
+    const apiAddress = apiAddressFrom(env, 'RUNTIME_API_ADDR', "FunctionGraph's runtime API");
     return {
       apiAddress,
       codeRoot: optionalString(env, 'RUNTIME_CODE_ROOT'),

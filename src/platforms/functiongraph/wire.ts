@@ -2,7 +2,7 @@
 // error by request id. The deadline is the function's timeout (RUNTIME_TIMEOUT) counted from the
 // arrival of the invocation; the X-CFF-* credentials go to the context and are never logged.
 import type { Outcome } from '../../executor/executor.js';
-import { errorJson, header, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest } from '../platform.js';
+import { errorJson, header, headerFields, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest } from '../platform.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const BYTES_TYPE = { 'content-type': 'application/octet-stream' };
@@ -25,12 +25,7 @@ export const functionGraphWire: PullWire = {
   invocation(headers: WireHeaders, arrivedAtMs: number, defaults: WireDefaults): WireInvocation {
     const fields: Record<string, string> = {};
     const secrets: string[] = [];
-    for (const [key, name] of CREDENTIALS) {
-      const value = header(headers, name);
-      if (value === undefined) continue;
-      fields[key] = value;
-      secrets.push(value);
-    }
+    headerFields(headers, CREDENTIALS, fields, secrets);
     return {
       deadlineMs: arrivedAtMs + defaults.timeoutMs,
       meta: { invokeType: header(headers, 'x-cff-invoke-type')?.toLowerCase() === 'async' ? 'async' : 'sync', fields, secrets },

@@ -4,7 +4,8 @@
 // /runtime/init/error and the runtime exits, so what waits is answered with that error.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { parseErrorJson, type EmulatorWire, type LaunchSettings } from '../../emulator/wires.js';
+import { parseErrorJson } from '../../emulator/wire-helpers.js';
+import type { EmulatorWire, LaunchSettings } from '../../emulator/wires.js';
 
 const MiB = 1024 * 1024;
 const ANSWER = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/;
@@ -40,6 +41,7 @@ export const lambdaEmulator: EmulatorWire = {
     if (typeof tenant === 'string' && tenant !== '') out['Lambda-Runtime-Aws-Tenant-Id'] = tenant;
     return out;
   },
+  launchVariables: ['AWS_LAMBDA_RUNTIME_API', '_HANDLER', 'LAMBDA_TASK_ROOT', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_TIMEOUT', 'AWS_LAMBDA_MAX_CONCURRENCY'],
   launchEnv(s: LaunchSettings, apiAddress: string, env: NodeJS.ProcessEnv): Record<string, string> {
     const name = env.AWS_LAMBDA_FUNCTION_NAME ?? path.basename(s.dir);
     const out: Record<string, string> = {

@@ -4,7 +4,7 @@
 // in flight; with it (Managed Instances), up to that many across the pool.
 import { ConfigError, type Env, number, optionalString, pick } from '../../config/env.js';
 import type { LogLevel, LogStyle } from '../../config/config.js';
-import type { PlatformModule, PlatformSettings } from '../platform.js';
+import { apiAddressFrom, type PlatformModule, type PlatformSettings } from '../platform.js';
 import { lambdaWire } from './wire.js';
 
 const AWS_LEVELS: Record<string, LogLevel> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
@@ -15,8 +15,7 @@ export const lambda: PlatformModule = {
   detectedBy: ['AWS_LAMBDA_RUNTIME_API'],
   wire: lambdaWire,
   settings(env: Env): PlatformSettings {
-    const apiAddress = optionalString(env, 'AWS_LAMBDA_RUNTIME_API');
-    if (apiAddress === undefined) throw new ConfigError('AWS_LAMBDA_RUNTIME_API is not set: the Lambda Runtime API address (host:port)');
+    const apiAddress = apiAddressFrom(env, 'AWS_LAMBDA_RUNTIME_API', "the Lambda Runtime API");
     return {
       apiAddress,
       codeRoot: optionalString(env, 'LAMBDA_TASK_ROOT'),

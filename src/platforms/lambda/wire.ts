@@ -4,7 +4,7 @@
 // and the process exits; a 500 on /next means the sandbox is going away: exit too.
 import { ErrorType, runtimeError, type WireError } from '../../errors.js';
 import type { Outcome } from '../../executor/executor.js';
-import { errorJson, header, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest } from '../platform.js';
+import { errorJson, header, headerFields, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest } from '../platform.js';
 
 const BASE = '/2018-06-01/runtime';
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -29,10 +29,7 @@ export const lambdaWire: PullWire = {
 
   invocation(headers: WireHeaders, arrivedAtMs: number, defaults: WireDefaults): WireInvocation {
     const fields: Record<string, string> = {};
-    for (const [key, name] of FIELDS) {
-      const value = header(headers, name);
-      if (value !== undefined) fields[key] = value;
-    }
+    headerFields(headers, FIELDS, fields);
     const deadline = Number(header(headers, 'lambda-runtime-deadline-ms'));
     return {
       deadlineMs: Number.isFinite(deadline) && deadline > 0 ? deadline : arrivedAtMs + defaults.timeoutMs,
