@@ -35,19 +35,25 @@ const KINDS = {
 
 /**
  * One runtime under test: its own emulator of the platform's API (so that no two runtimes share a queue) and a child
- * process — fnpool's real bootstrap, the sequential baseline, or the inline loop.
+ * process — fnpool's real bootstrap, the sequential baseline, the inline loop, or any command.
  */
 export class Target {
-  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph' }) {
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph', command, memory, concurrency }) {
     const emulator = await PullEmulator.start({ platform, port: 0, functionTimeoutMs: 60_000 });
-    const [cmd, args] = KINDS[kind](bootstrap, nodeArgs);
-    // The environment the platform gives a runtime (the baselines read FunctionGraph's), 2 CPUs,
-    // a 60 s timeout; the scenario's own variables last.
-    const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout: 60, cpus: 2 };
+    // A kind of fnpool's, or any other runtime's command ([cmd, args]: AWS's client in scenario 7).
+    const [cmd, args] = command ?? KINDS[kind](bootstrap, nodeArgs);
+    // The environment the platform gives a runtime, 2 CPUs, a 60 s timeout, the memory and (on
+    // Lambda: Managed Instances') concurrency asked for; the scenario's own variables last.
+    const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout: 60, cpus: 2, memory, concurrency };
     const childEnv = { ...launchEnvironment(platform, settings, emulator.address, cleanEnv()), FNPOOL_LOG_LEVEL: 'warn', ...env };
-    const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(command ? { cwd: settings.dir } : {}) });
     const target = new Target(name ?? kind, kind, emulator, child);
-    await target.ready(warmupEvent);
+    try {
+      await target.ready(warmupEvent);
+    } catch (err) {
+      await target.stop();
+      throw err;
+    }
     return target;
   }
 

@@ -8,7 +8,7 @@ import { aggregate, measure, stopAll } from './common.mjs';
 import { calibrate } from './s2-cpu.mjs';
 import { Target } from '../lib/targets.mjs';
 import { f0, f1, f2, f3 } from '../lib/report.mjs';
-import { awsRicCommand, SEQUENTIAL_LAMBDA, startLambdaTarget } from '../runtimes/lambda-targets.mjs';
+import { prepareAwsRic } from '../../test/helpers/aws-ric.mjs';
 
 export const id = 's7-lambda';
 export const title = 'Lambda: fnpool vs aws-lambda-ric';
@@ -27,11 +27,13 @@ export async function run(ctx) {
   const cpuEvent = { rounds: cal.rounds };
 
   // [key, how to start it, event] — the same event for every runtime of a handler.
-  const fnpool = (handler, warmupEvent) => ({ kind: 'fnpool', platform: 'lambda', handler, warmupEvent,
-    env: { AWS_LAMBDA_MAX_CONCURRENCY: CONCURRENCY, FNPOOL_THREADS: THREADS } });
-  const ricSpec = (handler, warmupEvent) => ({ kind: 'aws-ric', command: ric.command, handler, warmupEvent,
+  // Lambda always gives a memory size (AWS's client never answers without one): 2048 MB for all.
+  const common = { platform: 'lambda', memory: 2048 };
+  const fnpool = (handler, warmupEvent) => ({ kind: 'fnpool', ...common, handler, warmupEvent,
+    concurrency: Number(CONCURRENCY), env: { FNPOOL_THREADS: THREADS } });
+  const ricSpec = (handler, warmupEvent) => ({ kind: 'aws-ric', ...common, command: ric.command, handler, warmupEvent,
     concurrency: Number(CONCURRENCY), env: { AWS_LAMBDA_NODEJS_WORKER_COUNT: THREADS } });
-  const seqSpec = (handler, warmupEvent) => ({ kind: 'sequential', command: SEQUENTIAL_LAMBDA, handler, warmupEvent });
+  const seqSpec = (handler, warmupEvent) => ({ kind: 'sequential', ...common, handler, warmupEvent });
   const specs = {
     fnNoop: { name: `fnpool (${THREADS} threads, ${CONCURRENCY} in flight), no-op`, ...fnpool('noop', {}) },
     ...(ric.skip ? {} : { ricNoop: { name: `aws-lambda-ric (${THREADS} workers), no-op`, ...ricSpec('noop', {}) } }),
@@ -45,15 +47,12 @@ export async function run(ctx) {
   ctx.progress.stage(`7/7 ${title}`, keys.length * (ctx.mode.rounds + 1));
 
   // One after another: their start-ups (aws-lambda-ric's Node 22 and its workers) would disturb each
-  // other. fnpool through Target.start (its real bootstrap, --cpu-prof when asked); the others as
-  // commands of their own.
+  // other.
   const targets = {};
   for (const key of keys) {
     const spec = specs[key];
     ctx.progress.step(`starting ${spec.name}`);
-    targets[key] = spec.kind === 'fnpool'
-      ? await Target.start({ nodeArgs: ctx.nodeArgsFor?.(spec), ...spec })
-      : await startLambdaTarget(spec);
+    targets[key] = await Target.start({ nodeArgs: ctx.nodeArgsFor?.(spec), ...spec });
     ctx.targets.add(targets[key]);
     ctx.progress.advance();
   }
@@ -107,4 +106,13 @@ export async function run(ctx) {
     ],
   };
   return { headers, rows, figures, aggregates: agg, chart };
+}
+
+/**
+ * aws-lambda-ric's bootstrap, prepared (the first time: downloaded and compiled, about a minute) in
+ * the cache the tests use, outside the repository. { skip } says why it cannot be had here.
+ */
+async function awsRicCommand(log) {
+  const ric = await prepareAwsRic({ log });
+  return ric.skip ? { skip: ric.skip } : { command: [ric.bootstrap, []], builtMs: ric.built ? ric.ms : undefined };
 }
