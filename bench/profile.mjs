@@ -6,6 +6,7 @@
 //
 //   node bench/profile.mjs [--handler noop|cpu|io] [--load 16] [--seconds 5] [--env K=V ...]
 //                          [--kind fnpool|sequential|inline] [--top 25] [--bootstrap path]
+//                          [--platform functiongraph|lambda|fc] (Lambda: AWS_LAMBDA_MAX_CONCURRENCY = the load)
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ const { values: a } = parseArgs({
     seconds: { type: 'string', default: '5' },
     env: { type: 'string', multiple: true, default: [] },
     kind: { type: 'string', default: 'fnpool' },
+    platform: { type: 'string', default: 'functiongraph' },
     top: { type: 'string', default: '25' },
     bootstrap: { type: 'string' },
     'no-prof': { type: 'boolean', default: false },
@@ -31,6 +33,7 @@ const env = Object.fromEntries(a.env.map((kv) => [kv.slice(0, kv.indexOf('=')), 
 const event = a.handler === 'cpu' ? { rounds: (await calibrate(5)).rounds } : {};
 const target = await Target.start({
   kind: a.kind, handler: a.handler, env, warmupEvent: event, bootstrap: a.bootstrap,
+  platform: a.platform, concurrency: a.platform === 'lambda' ? Number(a.load) : undefined,
   nodeArgs: a['no-prof'] ? undefined : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
 });
 const res = await closedLoop(target, { concurrency: Number(a.load), durationMs: Number(a.seconds) * 1000, warmupMs: 500, event });

@@ -65,9 +65,16 @@ export const lambdaEmulator: EmulatorWire = {
   },
 };
 
-/** An X-Ray trace header of a fresh trace, as Lambda sends it. */
+/**
+ * An X-Ray trace header of a fresh trace, as Lambda sends it: unique per hand-out (a random prefix
+ * chosen once, then a counter), and cheap: the emulator shares the cores with the runtime it
+ * measures (20 random bytes per hand-out took the emulator from ~87 to ~121 µs of CPU per
+ * invocation in one profiled run).
+ */
+const TRACE_PREFIX = randomBytes(6).toString('hex');
+let traces = 0;
 function traceId(): string {
-  const bytes = randomBytes(20).toString('hex');
   const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
-  return `Root=1-${epoch}-${bytes.slice(0, 24)};Parent=${bytes.slice(24, 40)};Sampled=0`;
+  const n = (traces++).toString(16).padStart(12, '0');
+  return `Root=1-${epoch}-${TRACE_PREFIX}${n};Parent=${n}${TRACE_PREFIX.slice(0, 4)};Sampled=0`;
 }
