@@ -20,6 +20,7 @@ import type { Claims } from './claims.js';
 import { WorkerPool } from './worker-pool.js';
 import { watchInit } from './init-watch.js';
 import { recordInvocation } from './invocation-record.js';
+import { HealthMonitor } from './health-monitor.js';
 
 /** One invocation as an adapter hands it over. */
 export interface Invocation {
@@ -45,10 +46,6 @@ export type Outcome = { ok: true; body: string | Uint8Array; http?: HttpResponse
 export const STUCK_GRACE_MS = 250;
 /** A thread stuck past a deadline is stopped within this long after it (README "How it runs": at most 1 s). */
 const MAX_STUCK_MS = 900;
-/** How often thread health is sampled while invocations are in flight. */
-const MONITOR_INTERVAL_MS = 40;
-/** A thread whose event loop was this busy over the last sample gets no new work if another can take it. */
-const BUSY_UTILIZATION = 0.9;
 /** A task not started this long after dispatch, on a busy thread, is moved to a responsive one. */
 const STEAL_AFTER_MS = 40;
 const MAX_LOST_BEFORE_START = 5;
@@ -92,18 +89,13 @@ export class Executor {
   readonly #jobs = new Set<Job>();
   /** Threads that get no new work: being retired (reason) or stopped. */
   readonly #excluded: Set<number>;
-  readonly #busy: Set<number>;
-  /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
-  readonly #ready = new Set<number>();
+  readonly #health: HealthMonitor;
   /** Why a thread was terminated, for the invocations that die with it. */
   readonly #stopReasons = new Map<number, { reason: string; culprit?: string }>();
   /** Per dead thread, decided at its first lost task (before any task of it is run again). */
   readonly #culprits = new Map<number, Culprit>();
   readonly #retiring = new Map<number, string>();
-  readonly #elu = new Map<number, ReturnType<typeof performance.eventLoopUtilization>>();
-  #monitor: NodeJS.Timeout | undefined;
   #initFailure: WireError | undefined;
-  #stopping = false;
   #drained: (() => void) | undefined;
 
   private constructor(config: RuntimeConfig, log: Logger, workers: WorkerPool) {
@@ -114,7 +106,7 @@ export class Executor {
     this.#claims = workers.claims;
     this.#control = workers.control;
     this.#excluded = workers.excluded;
-    this.#busy = workers.busy;
+    this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, () => this.#stealFromBusy());
   }
 
   /**
@@ -145,7 +137,7 @@ export class Executor {
 
   /** Tracks which threads have finished their init and can take work. */
   #onControl(message: ControlMessage): void {
-    if (message.type === 'ready' && message.error === undefined) this.#ready.add(message.threadId);
+    if (message.type === 'ready' && message.error === undefined) this.#health.ready.add(message.threadId);
   }
 
   /** A failed init is permanent: answer every invocation with it, from here, and free the threads. */
@@ -166,7 +158,7 @@ export class Executor {
     this.#jobs.add(job);
     job.deadlineTimer = setTimeout(() => this.#onDeadline(job), Math.max(0, inv.deadlineMs - Date.now()));
     this.#dispatch(job);
-    this.#startMonitor();
+    this.#health.start();
     return job.done;
   }
 
@@ -341,8 +333,7 @@ export class Executor {
     setTimeout(() => {
       this.#stopReasons.delete(threadId);
       this.#excluded.delete(threadId);
-      this.#elu.delete(threadId);
-      this.#ready.delete(threadId);
+      this.#health.forget(threadId);
     }, 10_000).unref();
   }
 
@@ -381,39 +372,13 @@ export class Executor {
     job.slot.release();
     if (this.#retiring.size > 0) this.#stopRetiredWhenIdle();
     if (this.#jobs.size === 0) {
-      this.#stopMonitor();
+      this.#health.stop();
       this.#drained?.();
     }
   }
 
-  #startMonitor(): void {
-    if (this.#monitor !== undefined) return;
-    this.#monitor = setInterval(() => this.#sampleHealth(), MONITOR_INTERVAL_MS);
-    this.#monitor.unref();
-  }
-
-  #stopMonitor(): void {
-    clearInterval(this.#monitor);
-    this.#monitor = undefined;
-    this.#busy.clear();
-  }
-
-  /** Marks saturated threads busy, and moves tasks that wait behind them to responsive threads. */
-  #sampleHealth(): void {
-    const threads = this.#pool.threads;
-    this.#busy.clear();
-    let responsive = false;
-    for (const worker of threads) {
-      const previous = this.#elu.get(worker.threadId);
-      const now = worker.performance.eventLoopUtilization();
-      this.#elu.set(worker.threadId, now);
-      if (previous !== undefined && worker.performance.eventLoopUtilization(now, previous).utilization >= BUSY_UTILIZATION) {
-        this.#busy.add(worker.threadId);
-      } else if (!this.#excluded.has(worker.threadId) && this.#ready.has(worker.threadId)) {
-        responsive = true;
-      }
-    }
-    if (this.#busy.size === 0 || !responsive) return;
+  /** Some threads are saturated and another can take work: move the tasks that wait behind them. */
+  #stealFromBusy(): void {
     const cutoff = performance.now() - STEAL_AFTER_MS;
     for (const job of this.#jobs) {
       if (job.answered || job.dispatchedAt > cutoff || this.#claims.startedOn(job.slot.index) !== undefined) continue;
@@ -427,7 +392,6 @@ export class Executor {
    * their handlers' signals aborted. Then the threads are stopped.
    */
   async shutdown(timeoutMs: number): Promise<void> {
-    this.#stopping = true;
     if (this.#jobs.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
@@ -452,7 +416,7 @@ export class Executor {
       ]);
       clearTimeout(timer);
     }
-    this.#stopMonitor();
+    this.#health.stop();
     this.#control.close();
     await this.#pool.destroy().catch(() => {});
   }

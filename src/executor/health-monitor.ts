@@ -1,0 +1,68 @@
+// Which worker threads can take work now: while invocations are in flight, every 40 ms, each
+// thread's event-loop utilization since the last sample (read from the main thread, so it works
+// even when the thread is stuck in a loop). A thread ~fully busy is marked busy — the balancer
+// places new tasks elsewhere — and when a responsive thread exists the executor is told, so that
+// tasks waiting behind a busy thread can be moved (docs/pitfalls.md: piscina's threads and ELU).
+import type { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+
+/** How often thread health is sampled while invocations are in flight. */
+const MONITOR_INTERVAL_MS = 40;
+/** A thread whose event loop was this busy over the last sample gets no new work if another can take it. */
+const BUSY_UTILIZATION = 0.9;
+
+type Utilization = ReturnType<typeof performance.eventLoopUtilization>;
+
+export class HealthMonitor {
+  /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
+  readonly ready = new Set<number>();
+  readonly #elu = new Map<number, Utilization>();
+  #timer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param threads the pool's live threads
+   * @param busy filled with the saturated threads at each sample (the balancer reads it)
+   * @param excluded threads that take no new work anyway (being retired or stopped)
+   * @param onBusy called after a sample that found busy threads and a responsive one
+   */
+  constructor(
+    private readonly threads: () => readonly Worker[],
+    private readonly busy: Set<number>,
+    private readonly excluded: ReadonlySet<number>,
+    private readonly onBusy: () => void,
+  ) {}
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.#sample(), MONITOR_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.busy.clear();
+  }
+
+  /** A thread that is gone. */
+  forget(threadId: number): void {
+    this.#elu.delete(threadId);
+    this.ready.delete(threadId);
+  }
+
+  #sample(): void {
+    this.busy.clear();
+    let responsive = false;
+    for (const worker of this.threads()) {
+      const previous = this.#elu.get(worker.threadId);
+      const now = worker.performance.eventLoopUtilization();
+      this.#elu.set(worker.threadId, now);
+      if (previous !== undefined && worker.performance.eventLoopUtilization(now, previous).utilization >= BUSY_UTILIZATION) {
+        this.busy.add(worker.threadId);
+      } else if (!this.excluded.has(worker.threadId) && this.ready.has(worker.threadId)) {
+        responsive = true;
+      }
+    }
+    if (this.busy.size > 0 && responsive) this.onBusy();
+  }
+}
