@@ -395,17 +395,7 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
   private onPoll(req: IncomingMessage, res: ServerResponse): void {
     // A runtime polls: whatever init failure an earlier one reported is over.
     this.initError = undefined;
-    const f = this.faults;
-    if (f.pollReset > 0) {
-      f.pollReset--;
-      req.socket.destroy();
-      return;
-    }
-    if (f.pollStatusCount > 0) {
-      f.pollStatusCount--;
-      replyJson(req, res, f.pollStatus, { errorCode: 'InjectedFault', errorMessage: `injected fault: status ${f.pollStatus}` });
-      return;
-    }
+    if (this.injectedFault('poll', req, res)) return;
     const poll: Poll = { res, state: 'parked', inv: undefined, timer: undefined };
     res.once('close', () => this.onPollClose(poll));
     const inv = this.count.waiting > 0 ? this.takeInvocation() : undefined;
@@ -596,19 +586,28 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     });
   }
 
+  /** Spends one armed reset or status fault of a poll or a post on this request: true when it took it. */
+  private injectedFault(on: 'poll' | 'post', req: IncomingMessage, res: ServerResponse): boolean {
+    const f = this.faults;
+    if (on === 'poll' ? f.pollReset > 0 : f.postReset > 0) {
+      if (on === 'poll') f.pollReset--;
+      else f.postReset--;
+      req.socket.destroy();
+      return true;
+    }
+    const count = on === 'poll' ? f.pollStatusCount : f.postStatusCount;
+    if (count === 0) return false;
+    const status = on === 'poll' ? f.pollStatus : f.postStatus;
+    if (on === 'poll') f.pollStatusCount--;
+    else f.postStatusCount--;
+    replyJson(req, res, status, { errorCode: 'InjectedFault', errorMessage: `injected fault: status ${status}` });
+    return true;
+  }
+
   private handlePost(req: IncomingMessage, res: ServerResponse, ok: boolean, rawId: string, body: Buffer | null): void {
     if (this.closed) return;
     const f = this.faults;
-    if (f.postReset > 0) {
-      f.postReset--;
-      req.socket.destroy();
-      return;
-    }
-    if (f.postStatusCount > 0) {
-      f.postStatusCount--;
-      replyJson(req, res, f.postStatus, { errorCode: 'InjectedFault', errorMessage: `injected fault: status ${f.postStatus}` });
-      return;
-    }
+    if (this.injectedFault('post', req, res)) return;
 
     const requestId = decodeId(rawId);
     if (body === null) {
