@@ -17,6 +17,11 @@ export const ErrorType = {
   RequestTooLarge: 'Runtime.RequestTooLarge',
   ResponseTooLarge: 'Runtime.ResponseTooLarge',
   Shutdown: 'Runtime.Shutdown',
+  /**
+   * fnpool's own addition: the invocation had started on a worker thread that another invocation
+   * blocked or brought down, and could not go on (a casualty, not a culprit).
+   */
+  NeighbourFailed: 'Runtime.NeighbourFailed',
   /** fnpool's own addition: the event body could not be read in full (the connection broke). */
   InvalidRequest: 'Runtime.InvalidRequest',
 } as const;

@@ -23,7 +23,7 @@ test('defaults', () => {
   assert.equal(c.shutdownTimeoutMs, 10000);
   assert.equal(c.memory.workerHeapMB, undefined);
   assert.equal(c.worker.memoryShareBytes, 0);
-  assert.equal(c.rerunBystanders, true);
+  assert.equal(c.idempotent, false);
   assert.equal(c.worker.log.format, 'json');
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.worker.function));
 });

@@ -2,6 +2,9 @@
 // fails only its own invocation, its worker is replaced, and the runtime keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { forEachPlatform, startRuntime } from './helpers/runtime.mjs';
 
 async function assertServes(rt, count = 8) {
@@ -18,21 +21,43 @@ forEachPlatform((platform) => {
     });
     after(() => rt.stop());
 
-    test('a handler that exhausts its heap fails with Runtime.OutOfMemory; others keep succeeding', async () => {
-      // Already running on both threads when the allocation loop starts: those beside it are run again.
+    test('a handler that exhausts its heap fails with Runtime.OutOfMemory; only those that had started on its thread fail beside it', async () => {
+      // Already running on both threads when the allocation loop starts: those on its thread are casualties.
       const before = Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 300 + i }, { requestId: `before-${i}` }));
       await new Promise((resolve) => setTimeout(resolve, 30));
       const oom = rt.invoke({ action: 'oom' }, { requestId: 'oom-1' });
       // Sent while the loop holds its thread: they must go to (or be moved to) the other one.
       await new Promise((resolve) => setTimeout(resolve, 30));
-      const neighbours = [...before, ...Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 20 + i }))];
+      const later = Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 20 + i }));
       const res = await oom;
       assert.equal(res.ok, false);
       assert.equal(res.error.errorType, 'Runtime.OutOfMemory', JSON.stringify(res.error));
       assert.match(res.error.errorMessage, /memory/);
-      for (const n of await Promise.all(neighbours)) assert.equal(n.ok, true, JSON.stringify(n.error));
+      const survivors = new Set();
+      for (const n of await Promise.all(before)) {
+        if (n.ok) { survivors.add(JSON.parse(n.body).threadId); continue; }
+        assert.equal(n.error.errorType, 'Runtime.NeighbourFailed', JSON.stringify(n.error));
+        assert.match(n.error.errorMessage, /oom-1 ran out of memory/);
+        assert.match(n.error.errorMessage, /FNPOOL_IDEMPOTENT=1/);
+      }
+      assert.equal(survivors.size, 1, 'those on the other thread succeed');
+      for (const n of await Promise.all(later)) assert.equal(n.ok, true, JSON.stringify(n.error));
       await assertServes(rt);
       assert.equal(rt.child.exitCode, null);
+    });
+
+    test('with FNPOOL_IDEMPOTENT=1 those that had started beside a heap exhaustion run again and succeed', async () => {
+      const idem = await startRuntime({ platform, env: { RUNTIME_MEMORY: '256', RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '20', FNPOOL_IDEMPOTENT: '1' } });
+      try {
+        const before = Array.from({ length: 6 }, (_, i) => idem.invoke({ action: 'sleep', ms: 300 + i }));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const res = await idem.invoke({ action: 'oom' }, { requestId: 'oom-2' });
+        assert.equal(res.error?.errorType, 'Runtime.OutOfMemory', JSON.stringify(res.error));
+        for (const n of await Promise.all(before)) assert.equal(n.ok, true, JSON.stringify(n.error));
+        await idem.waitForLog((r) => /running the invocation again on another thread: invocation oom-2 ran out of memory/.test(r.msg ?? ''), 2000);
+      } finally {
+        await idem.stop();
+      }
     });
 
     test('a worker whose Buffers go over its share is replaced after the invocation, which succeeds', async () => {
@@ -45,17 +70,34 @@ forEachPlatform((platform) => {
     });
   });
 
-  describe('bystanders', () => {
-    test('with FNPOOL_RERUN_BYSTANDERS=0 an invocation beside a crash fails with Runtime.WorkerExited naming the cause', async () => {
-      const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', FNPOOL_RERUN_BYSTANDERS: '0' } });
+  describe('process.exit() beside others', () => {
+    test('ends only its own invocation: one that had started on the same thread succeeds', async () => {
+      const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1' } });
       try {
         const beside = rt.invoke({ action: 'sleep', ms: 300 }, { requestId: 'beside-1' });
         await new Promise((resolve) => setTimeout(resolve, 30));
         const res = await rt.invoke({ action: 'exit', code: 4 }, { requestId: 'exit-4' });
         assert.equal(res.error?.errorType, 'Runtime.WorkerExited');
-        const lost = await beside;
-        assert.equal(lost.error?.errorType, 'Runtime.WorkerExited');
-        assert.match(lost.error.errorMessage, /exit-4 called process\.exit/);
+        assert.match(res.error.errorMessage, /process\.exit\(4\)/);
+        const kept = await beside;
+        assert.equal(kept.ok, true, JSON.stringify(kept.error));
+        // The thread that ran it is replaced once the invocation beside it has finished.
+        const threadId = JSON.parse(kept.body).threadId;
+        await rt.waitForLog((r) => /stopping worker thread/.test(r.msg ?? '') && r.threadId === threadId, 3000);
+        await assertServes(rt);
+      } finally {
+        await rt.stop();
+      }
+    });
+
+    test('nothing after the call runs', async () => {
+      const rt = await startRuntime({ platform, fixture: 'behaviours', env: { RUNTIME_CPU: '1' } });
+      try {
+        const mark = path.join(mkdtempSync(path.join(tmpdir(), 'fnpool-exit-')), 'after-exit');
+        const res = await rt.invoke({ action: 'exit-then-mark', path: mark }, { requestId: 'exit-mark' });
+        assert.equal(res.error?.errorType, 'Runtime.WorkerExited');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(existsSync(mark), false, 'code after process.exit() ran');
       } finally {
         await rt.stop();
       }

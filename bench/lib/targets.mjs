@@ -38,13 +38,14 @@ const KINDS = {
  * process — fnpool's real bootstrap, the sequential baseline, the inline loop, or any command.
  */
 export class Target {
-  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph', command, memory, concurrency }) {
-    const emulator = await PullEmulator.start({ platform, port: 0, functionTimeoutMs: 60_000 });
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph', command, memory, concurrency, timeout = 60 }) {
+    // The function's timeout (s): the deadline each Lambda and FC hand-out carries, FunctionGraph's RUNTIME_TIMEOUT.
+    const emulator = await PullEmulator.start({ platform, port: 0, functionTimeoutMs: timeout * 1000 });
     // A kind of fnpool's, or any other runtime's command ([cmd, args]: AWS's client in scenario 7).
     const [cmd, args] = command ?? KINDS[kind](bootstrap, nodeArgs);
-    // The environment the platform gives a runtime, 2 CPUs, a 60 s timeout, the memory and (on
-    // Lambda: Managed Instances') concurrency asked for; the scenario's own variables last.
-    const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout: 60, cpus: 2, memory, concurrency };
+    // The environment the platform gives a runtime, 2 CPUs, the timeout (60 s unless asked), the
+    // memory and (on Lambda: Managed Instances') concurrency asked for; the scenario's own variables last.
+    const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout, cpus: 2, memory, concurrency };
     const childEnv = { ...launchEnvironment(platform, settings, emulator.address, cleanEnv()), FNPOOL_LOG_LEVEL: 'warn', ...env };
     const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(command ? { cwd: settings.dir } : {}) });
     const target = new Target(name ?? kind, kind, emulator, child);

@@ -85,7 +85,11 @@ export interface RuntimeConfig {
   /** Lifecycle exports (`file.export`): the initializer, FNPOOL_PRE_STOP and FNPOOL_PRE_FREEZE. */
   hooks: { initializer?: string; preStop?: string; preFreeze?: string };
   /** Run again, once, an invocation whose thread was taken down by another invocation. */
-  rerunBystanders: boolean;
+  /**
+   * FNPOOL_IDEMPOTENT: the function declares that running an invocation twice is safe, so one
+   * that had started on a thread another invocation brought down is run again instead of failed.
+   */
+  idempotent: boolean;
   /** Stop (as on SIGTERM) when this process is gone: set by `fnpool start` for the runtime it runs. */
   parentPid?: number;
   worker: WorkerConfig;
@@ -148,7 +152,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     shutdownTimeoutMs: number(env, ['FNPOOL_SHUTDOWN_TIMEOUT_MS'], 10_000, { min: 0, max: 3_600_000, integer: true, unit: 'ms' }),
     parentPid: number(env, ['FNPOOL_PARENT_PID'], undefined, { min: 1, integer: true }),
     hooks: { initializer, preStop: optionalString(env, 'FNPOOL_PRE_STOP'), preFreeze: optionalString(env, 'FNPOOL_PRE_FREEZE') },
-    rerunBystanders: oneOf(env, ['FNPOOL_RERUN_BYSTANDERS'], ['1', '0', 'true', 'false'] as const, '1').match(/^(1|true)$/) !== null,
+    idempotent: oneOf(env, ['FNPOOL_IDEMPOTENT'], ['1', '0', 'true', 'false'] as const, '0').match(/^(1|true)$/) !== null,
     worker: {
       platform,
       codeRoot,

@@ -4,24 +4,19 @@
 // tell, at any moment and even when the worker's event loop is stuck, whether a task has started
 // and on which thread — and can take back a task that has not started (swap the token for 0),
 // to run it elsewhere, with the guarantee that the first copy will never run.
-// A second row of flags records which slot's handler called process.exit(); a third row holds
-// the order in which tasks started (from a counter in the last cell): when a thread dies of a
-// handler's synchronous loop (out of memory, say), the last task that started on it is the one
-// that held it, since no other task could start after it.
+// A second row holds the order in which tasks started (from a counter in the last cell): when a
+// thread dies of a handler's synchronous loop (out of memory, say), the last task that started on
+// it is the one that held it, since no other task could start after it.
 
 export function createClaims(concurrency: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (concurrency * 3 + 1));
+  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (concurrency * 2 + 1));
 }
 
 /** Worker side: take the task if its token is still current. */
 export function claimTask(claims: Int32Array, slot: number, token: number, threadId: number, concurrency: number): boolean {
   if (Atomics.compareExchange(claims, slot, token, -threadId) !== token) return false;
-  Atomics.store(claims, concurrency * 2 + slot, Atomics.add(claims, concurrency * 3, 1) + 1);
+  Atomics.store(claims, concurrency + slot, Atomics.add(claims, concurrency * 2, 1) + 1);
   return true;
-}
-
-export function markExitCaller(claims: Int32Array, concurrency: number, slot: number): void {
-  Atomics.store(claims, concurrency + slot, 1);
 }
 
 /** Executor side of the claims array. */
@@ -36,7 +31,6 @@ export class Claims {
   /** Arms a slot for a new dispatch and returns its token. */
   arm(slot: number): number {
     this.#nextToken = this.#nextToken >= 0x7ffffffe ? 1 : this.#nextToken + 1;
-    Atomics.store(this.view, this.concurrency + slot, 0);
     Atomics.store(this.view, slot, this.#nextToken);
     return this.#nextToken;
   }
@@ -54,10 +48,6 @@ export class Claims {
 
   /** Order of the task's start among all tasks (larger = later). */
   startOrder(slot: number): number {
-    return Atomics.load(this.view, this.concurrency * 2 + slot);
-  }
-
-  calledExit(slot: number): boolean {
-    return Atomics.load(this.view, this.concurrency + slot) === 1;
+    return Atomics.load(this.view, this.concurrency + slot);
   }
 }

@@ -16,6 +16,8 @@ import { ErrorType, runtimeError, type WireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
+import { PLACEMENT, type PlacementTag } from './balancer.js';
+import type { Heartbeats } from './heartbeats.js';
 import type { Claims } from './claims.js';
 import { WorkerPool } from './worker-pool.js';
 import { watchInit } from './init-watch.js';
@@ -85,6 +87,8 @@ export class Executor {
   readonly #log: Logger;
   readonly #pool: Piscina<TaskRequest, TaskResult>;
   readonly #claims: Claims;
+  readonly #placement: Int32Array;
+  readonly #heartbeats: Heartbeats;
   readonly #control: BroadcastChannel;
   readonly #jobs = new Set<Job>();
   /** Threads that get no new work: being retired (reason) or stopped. */
@@ -106,7 +110,10 @@ export class Executor {
     this.#claims = workers.claims;
     this.#control = workers.control;
     this.#excluded = workers.excluded;
-    this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, () => this.#stealFromBusy());
+    this.#placement = workers.placement;
+    this.#heartbeats = workers.heartbeats;
+    this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, workers.heartbeats,
+      () => this.#stealFromBusy(), (blocked) => this.#moveOffBlocked(blocked));
   }
 
   /**
@@ -175,9 +182,11 @@ export class Executor {
     job.token = token;
     job.dispatchedAt = performance.now();
     const { inv } = job;
-    const request: TaskRequest = {
+    const request: TaskRequest & { [PLACEMENT]: PlacementTag } = {
       token, slot: job.slot.index, requestId: inv.requestId, body: inv.body, deadlineMs: inv.deadlineMs, meta: inv.meta,
+      [PLACEMENT]: { slot: job.slot.index },
     };
+    this.#placement[job.slot.index] = 0;
     if (inv.entry !== undefined) request.entry = inv.entry;
     if (inv.http !== undefined) request.http = inv.http;
     job.task = this.#pool.run(request).then(
@@ -228,16 +237,32 @@ export class Executor {
       this.#release(job);
       return;
     }
-    // A bystander: it was running beside the invocation that took the thread down.
+    // A neighbour: it had started beside the invocation that took the thread down.
     const cause = culprit.kind === 'invocation' ? `invocation ${culprit.requestId} ${culprit.what}` : 'the thread was replaced';
-    if (this.#config.rerunBystanders && job.reruns === 0 && !job.answered && Date.now() < job.inv.deadlineMs) {
+    if (this.#mayRunAgain(job) && job.reruns === 0 && !job.answered && Date.now() < job.inv.deadlineMs) {
       job.reruns += 1;
       this.#log.warn({ requestId: job.inv.requestId, threadId }, `running the invocation again on another thread: ${cause}`);
       this.#runAgainOrRelease(job);
       return;
     }
-    this.#answer(job, { ok: false, error: runtimeError(ErrorType.WorkerExited, `the worker thread running this invocation was lost: ${cause}`) });
+    this.#answer(job, { ok: false, error: this.#neighbourFailed(job, `it had started on a worker thread that was lost: ${cause}`) });
     this.#release(job);
+  }
+
+  /** Runtime.NeighbourFailed for a casualty, saying why it was not run again. */
+  #neighbourFailed(job: Job, why: string): WireError {
+    const notAgain = !this.#mayRunAgain(job)
+      ? 'it had started, and running it twice may not be safe (set FNPOOL_IDEMPOTENT=1 if it is)'
+      : job.reruns > 0 ? 'it had been run again once already' : 'no time was left before its deadline';
+    return runtimeError(ErrorType.NeighbourFailed, `this invocation failed because of another one: ${why}. It was not run again: ${notAgain}`);
+  }
+
+  /**
+   * Whether an invocation that had started may be run a second time: when the platform would retry
+   * it anyway (an asynchronous invocation), or the function declares that safe (FNPOOL_IDEMPOTENT).
+   */
+  #mayRunAgain(job: Job): boolean {
+    return this.#config.idempotent || job.inv.meta.invokeType === 'async';
   }
 
   #runAgainOrRelease(job: Job, error?: unknown): void {
@@ -257,15 +282,12 @@ export class Executor {
     if (culprit !== undefined) return culprit;
     const stopped = this.#stopReasons.get(threadId);
     const onThread = [...this.#jobs].filter((j) => this.#claims.startedOn(j.slot.index) === threadId);
-    const exited = onThread.find((j) => this.#claims.calledExit(j.slot.index));
     if (stopped !== undefined) {
       culprit = stopped.culprit === undefined ? { kind: 'none' } : { kind: 'invocation', requestId: stopped.culprit, what: 'kept it busy past its deadline' };
     } else if ((error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' && onThread.length > 0) {
       // No task can start on a thread while a synchronous loop holds it: the last one to start is the one that ran out.
       const last = onThread.reduce((a, b) => (this.#claims.startOrder(b.slot.index) > this.#claims.startOrder(a.slot.index) ? b : a));
       culprit = { kind: 'invocation', requestId: last.inv.requestId, what: 'ran out of memory' };
-    } else if (exited !== undefined) {
-      culprit = { kind: 'invocation', requestId: exited.inv.requestId, what: 'called process.exit()' };
     } else {
       culprit = { kind: 'unknown' };
     }
@@ -281,16 +303,37 @@ export class Executor {
       return runtimeError(ErrorType.OutOfMemory,
         `the invocation's worker thread ran out of memory${limit === undefined ? '' : ` (heap limit ${limit} MB of a ${this.#config.memory.budgetMB} MB budget)`}`);
     }
-    if (this.#claims.calledExit(job.slot.index)) {
-      return runtimeError(ErrorType.WorkerExited, `the handler called process.exit() (${err?.message ?? 'worker exited'}); its worker thread was replaced`);
-    }
     return runtimeError(ErrorType.WorkerExited, `the worker thread running this invocation exited: ${err?.message ?? String(error)}`);
   }
 
   #onDeadline(job: Job): void {
-    this.#answer(job, { ok: false, error: timeoutError(job.inv) });
+    this.#answer(job, { ok: false, error: this.#deadlineError(job) });
     this.#control.postMessage({ type: 'abort', requestId: job.inv.requestId, reason: 'timeout' } satisfies ControlMessage);
     job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
+  }
+
+  /**
+   * Runtime.Timeout, unless the invocation could not go on because another one has held its
+   * thread's event loop: then it is a casualty, and says whose.
+   */
+  #deadlineError(job: Job): WireError {
+    const threadId = this.#claims.startedOn(job.slot.index);
+    if (threadId !== undefined && this.#heartbeats.blocked(threadId)) {
+      const blocker = this.#blockerOn(threadId);
+      if (blocker !== undefined && blocker !== job) {
+        return this.#neighbourFailed(job, `invocation ${blocker.inv.requestId} has held the event loop of their worker thread ` +
+          `for ${this.#heartbeats.heldFor(threadId)} ms, so this one could not go on before its deadline`);
+      }
+    }
+    return timeoutError(job.inv);
+  }
+
+  /** The invocation whose handler's first synchronous part holds the thread (heartbeats.ts), if that is what holds it. */
+  #blockerOn(threadId: number): Job | undefined {
+    const slot = this.#heartbeats.callingSlot(threadId);
+    if (slot === undefined || this.#claims.startedOn(slot) !== threadId) return undefined;
+    for (const job of this.#jobs) if (job.slot.index === slot) return job;
+    return undefined;
   }
 
   /** The task ignored its abort: its thread is not turning its event loop. Stop that thread. */
@@ -374,6 +417,14 @@ export class Executor {
     if (this.#jobs.size === 0) {
       this.#health.stop();
       this.#drained?.();
+    }
+  }
+
+  /** Tasks placed on a thread whose event loop stopped turning cannot start there: move them now. */
+  #moveOffBlocked(blocked: ReadonlySet<number>): void {
+    for (const job of this.#jobs) {
+      if (job.answered || !blocked.has(this.#placement[job.slot.index]) || this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
     }
   }
 

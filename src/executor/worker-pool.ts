@@ -12,6 +12,7 @@ import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult
 import type { WorkerData } from '../worker/main.js';
 import { healthAwareBalancer } from './balancer.js';
 import { Claims, createClaims } from './claims.js';
+import { Heartbeats, createHeartbeats } from './heartbeats.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 
@@ -23,6 +24,9 @@ export type PoolEvent =
 export class WorkerPool {
   readonly pool: Piscina<TaskRequest, TaskResult>;
   readonly claims: Claims;
+  readonly heartbeats: Heartbeats;
+  /** Per admission slot: the thread its current dispatch was placed on (0: not placed yet). */
+  readonly placement: Int32Array;
   readonly control = new BroadcastChannel(CONTROL_CHANNEL);
   /** threadIds that must receive no new task (being retired or stopped). */
   readonly excluded = new Set<number>();
@@ -30,11 +34,15 @@ export class WorkerPool {
   readonly busy = new Set<number>();
   /** performance.now() when the threads were started. */
   readonly startedAt = performance.now();
+  readonly #watched = new Set<number>();
   #early: PoolEvent[] | undefined = [];
   #sink: ((event: PoolEvent) => void) | undefined;
 
   constructor(config: RuntimeConfig) {
     this.claims = new Claims(createClaims(config.concurrency), config.concurrency);
+    // Rows for the live threads and for those that died but whose exit is not handled yet.
+    this.heartbeats = new Heartbeats(createHeartbeats(2 * config.threads + 8));
+    this.placement = new Int32Array(config.concurrency);
     this.control.onmessage = (event) => this.#emit({ kind: 'control', message: (event as MessageEvent).data as ControlMessage });
     this.control.unref();
     const heapMB = config.memory.workerHeapMB;
@@ -50,12 +58,18 @@ export class WorkerPool {
       recordTiming: false,
       loadBalancer: healthAwareBalancer(this, config.tasksPerThread),
       resourceLimits: heapMB === undefined ? undefined : { maxOldGenerationSizeMb: heapMB },
-      workerData: { config: config.worker, claims: this.claims.buffer, concurrency: config.concurrency } satisfies WorkerData,
+      workerData: {
+        config: config.worker, claims: this.claims.buffer, concurrency: config.concurrency, heartbeats: this.heartbeats.buffer,
+      } satisfies WorkerData,
     });
     // A replacement worker that dies with no task reports only here (docs/pitfalls.md).
     this.pool.on('error', (error: Error) => this.#emit({ kind: 'error', error }));
     // Threads that die while starting are not replaced by piscina: their exit is the only sign.
     for (const thread of this.pool.threads) this.#watchExit(thread);
+    this.pool.on('workerCreate', ({ id }: { id: number }) => {
+      const thread = this.pool.threads.find((t) => t.threadId === id);
+      if (thread !== undefined) this.#watchExit(thread);
+    });
   }
 
   /** Receives every event from now on, after those that came before. */
@@ -72,7 +86,13 @@ export class WorkerPool {
 
   #watchExit(thread: Worker): void {
     const { threadId } = thread;
-    thread.once('exit', (code) => this.#emit({ kind: 'exit', threadId, code }));
+    if (this.#watched.has(threadId)) return;
+    this.#watched.add(threadId);
+    thread.once('exit', (code) => {
+      this.#watched.delete(threadId);
+      this.heartbeats.release(threadId);
+      this.#emit({ kind: 'exit', threadId, code });
+    });
   }
 
   #emit(event: PoolEvent): void {

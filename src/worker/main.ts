@@ -13,7 +13,8 @@ import type { WorkerConfig } from '../config/config.js';
 import { ErrorType, RuntimeError, toWireError, type WireError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
-import { claimTask, markExitCaller } from '../executor/claims.js';
+import { claimTask } from '../executor/claims.js';
+import { BEAT_INTERVAL_MS, Heartbeat } from '../executor/heartbeats.js';
 import { InvocationContext, LazyAbort, type ContextClass } from './context.js';
 import { loadFunction } from './handler-loader.js';
 import { callUserFunction, parseEvent, serializeResult } from './invoke.js';
@@ -25,12 +26,16 @@ export interface WorkerData {
   config: WorkerConfig;
   claims: SharedArrayBuffer;
   concurrency: number;
+  heartbeats: SharedArrayBuffer;
 }
 
 /** Module start: init duration counts from here (in a worker, performance.now() counts from process start). */
 const moduleStart = performance.now();
-const { config, claims: claimsBuffer, concurrency } = workerData as WorkerData;
+const { config, claims: claimsBuffer, concurrency, heartbeats } = workerData as WorkerData;
 const claims = new Int32Array(claimsBuffer);
+const heart = new Heartbeat(heartbeats, threadId);
+/** Stamps the heartbeat while invocations run here (heartbeats.ts); stopped when the thread is idle. */
+let beating: NodeJS.Timeout | undefined;
 /** fnpool's own files and piscina's: their frames say nothing to the user about their error. */
 const RUNTIME_FRAMES = [path.dirname(path.dirname(fileURLToPath(import.meta.url))) + path.sep, `${path.sep}node_modules${path.sep}piscina${path.sep}`];
 const log = createLogger(config.log);
@@ -142,6 +147,7 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
     requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt, slot: req.slot,
   };
   running.set(req.requestId, scope);
+  beating ??= setInterval(beatWhileBusy, BEAT_INTERVAL_MS).unref();
   try {
     const context = new Context(scope, req.deadlineMs, req.meta, config.function, abort);
     const call = req.entry !== undefined
@@ -149,7 +155,10 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
       : req.http !== undefined
         ? () => callUserFunction(handler!, [httpEvent(req.http!, req.body, req.requestId), context])
         : () => callUserFunction(handler!, [parseEvent(req.body), context]);
-    const completed = invocationStore.run(scope, call)
+    heart.calling(req.slot);
+    const returned = invocationStore.run(scope, call);
+    heart.returned();
+    const completed = returned
       .then(
         (value): TaskResult => req.http !== undefined
           ? { kind: 'ok', ...httpResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }
@@ -160,7 +169,16 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
     return finish(await Promise.race([completed, interrupted]));
   } finally {
     running.delete(req.requestId);
+    if (running.size === 0) heart.idle();
+    else heart.beat();
   }
+}
+
+function beatWhileBusy(): void {
+  if (running.size > 0) return heart.beat();
+  heart.idle();
+  clearInterval(beating);
+  beating = undefined;
 }
 
 /** A lifecycle export (`file.export`), loaded once per thread. */
@@ -229,11 +247,21 @@ function abort(scope: Running, reason: 'timeout' | 'shutdown'): void {
 /**
  * Stray async work of a handler (a timer that throws, a promise nobody awaits) fails the
  * invocation it belongs to — AsyncLocalStorage tells which — and the thread is replaced once its
- * other invocations end, since its state can no longer be trusted. process.exit() from a handler
- * records which invocation called it, so that only that one is blamed.
+ * other invocations end, since its state can no longer be trusted.
+ *
+ * process.exit() from a handler ends that invocation, not the thread: the invocations beside it
+ * have done nothing wrong. It fails with Runtime.WorkerExited at once, and the call throws, so
+ * that nothing after it runs; the thread takes no new work and is replaced once the others end.
+ * Called from code outside any invocation, it ends the thread as Node does.
  */
 function installCrashGuards(): void {
+  const exit = process.exit.bind(process);
   const stray = (type: typeof ErrorType.UncaughtException | typeof ErrorType.UnhandledPromiseRejection) => (error: unknown) => {
+    if (error instanceof ExitCalled) {
+      // process.exit() thrown out of a callback: its invocation has been answered already.
+      if (running.size === 0) exit(error.code);
+      return;
+    }
     const wire = userError(error);
     const scope = invocationStore.getStore();
     const owner = scope === undefined ? undefined : running.get(scope.requestId);
@@ -251,16 +279,30 @@ function installCrashGuards(): void {
     log.error({ requestId: scope?.requestId, errorType: type, stackTrace: wire.stackTrace.map((line) => scrub(line, secrets)) },
       scrub(`${wire.errorType}: ${wire.errorMessage}`, secrets));
     // Nothing to answer for it here; an idle thread is replaced at once.
-    if (running.size === 0) process.exit(70);
+    if (running.size === 0) exit(70);
   };
   process.on('uncaughtException', stray(ErrorType.UncaughtException));
   process.on('unhandledRejection', stray(ErrorType.UnhandledPromiseRejection));
 
-  const exit = process.exit.bind(process);
   process.exit = ((code?: number | string | null) => {
     const scope = invocationStore.getStore();
     const owner = scope === undefined ? undefined : running.get(scope.requestId);
-    if (owner !== undefined) markExitCaller(claims, concurrency, owner.slot);
-    return exit(code as number | undefined);
+    if (owner === undefined) return exit(code as number | undefined);
+    const shown = code === undefined || code === null ? '' : String(code);
+    retireReason ??= `process.exit(${shown}) in ${owner.requestId}`;
+    owner.interrupt({
+      kind: 'error',
+      error: { errorType: ErrorType.WorkerExited, errorMessage: `the handler called process.exit(${shown}); its invocation ended there`, stackTrace: [] },
+      threadId, memoryBytes: 0,
+    });
+    throw new ExitCalled(code);
   }) as typeof process.exit;
+}
+
+/** Thrown by process.exit() inside a handler, so that the code after the call does not run. */
+class ExitCalled extends Error {
+  constructor(readonly code: number | string | null | undefined) {
+    super(`process.exit(${code ?? ''}) was called: this invocation has ended`);
+    this.name = 'ExitCalled';
+  }
 }

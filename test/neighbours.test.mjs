@@ -1,0 +1,77 @@
+// Only the culprit fails (README "What fnpool guarantees to neighbours"): what happens to the
+// invocations beside one that blocks its thread, exhausts its heap or ends its thread.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachPlatform, startRuntime } from './helpers/runtime.mjs';
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+forEachPlatform((platform) => {
+  describe('neighbours of a blocked thread', () => {
+    let rt;
+    before(async () => {
+      rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '2', FNPOOL_TASKS_PER_THREAD: '8', FNPOOL_CONCURRENCY: '16' } });
+    });
+    after(() => rt.stop());
+
+    test('what was placed behind a CPU loop and had not started runs elsewhere at once, and a throw keeps its own type', async () => {
+      // A steady CPU-heavy load (4 ms slices) keeps both threads busy; then a loop holds one.
+      // Whatever had been put on that thread before the loop was seen must run on the other one,
+      // between its short slices — not wait behind the loop until its deadline.
+      let running = true;
+      const clients = Array.from({ length: 6 }, async () => {
+        while (running) await rt.invoke({ action: 'spin', ms: 4 });
+      });
+      await pause(200);
+      const loop = rt.invoke({ action: 'spin' }, { requestId: 'loop-1' });
+      const throws = [];
+      for (let i = 0; i < 10; i++) {
+        throws.push(rt.invoke({ action: 'throw', detail: `t${i}` }, { requestId: `throw-${i}` }));
+        await pause(5);
+      }
+      const answered = await Promise.all(throws);
+      running = false;
+      await Promise.all(clients);
+      for (const res of answered) {
+        assert.equal(res.error?.errorType, 'ValidationError', `${res.requestId}: ${JSON.stringify(res.error)}`);
+        assert.ok(res.answeredAt - res.handedOutAt < 500, `${res.requestId} answered after ${(res.answeredAt - res.handedOutAt).toFixed(0)} ms`);
+      }
+      assert.equal((await loop).error?.errorType, 'Runtime.Timeout');
+    });
+  });
+
+  describe('neighbours that had started', () => {
+    test('one that had started on the thread a CPU loop holds fails with Runtime.NeighbourFailed naming the loop, not Runtime.Timeout', async () => {
+      const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '1' } });
+      try {
+        const started = rt.invoke({ action: 'sleep', ms: 200 }, { requestId: 'started-1' });
+        await pause(30);
+        const loop = rt.invoke({ action: 'spin' }, { requestId: 'loop-2' });
+        const res = await started;
+        assert.equal(res.error?.errorType, 'Runtime.NeighbourFailed', JSON.stringify(res.error));
+        assert.match(res.error.errorMessage, /loop-2 has held the event loop/);
+        assert.equal((await loop).error?.errorType, 'Runtime.Timeout');
+        assert.equal((await rt.call({ action: 'echo' })).event.action, 'echo');
+      } finally {
+        await rt.stop();
+      }
+    });
+
+    if (platform === 'functiongraph') {
+      test('an asynchronous invocation that had started beside a heap exhaustion is run again: the platform would retry it anyway', async () => {
+        const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', RUNTIME_MEMORY: '256', RUNTIME_TIMEOUT: '20' } });
+        try {
+          const sync = rt.invoke({ action: 'sleep', ms: 300 }, { requestId: 'sync-1' });
+          const async = rt.invoke({ action: 'sleep', ms: 300 }, { requestId: 'async-1', invokeType: 'async' });
+          await pause(30);
+          assert.equal((await rt.invoke({ action: 'oom' }, { requestId: 'oom-3' })).error?.errorType, 'Runtime.OutOfMemory');
+          assert.equal((await sync).error?.errorType, 'Runtime.NeighbourFailed');
+          const again = await async;
+          assert.equal(again.ok, true, JSON.stringify(again.error));
+        } finally {
+          await rt.stop();
+        }
+      });
+    }
+  });
+});
