@@ -45,13 +45,15 @@ forEachPlatform((platform) => {
       const stopped = await rt.waitForLog((r) => /stopping worker thread/.test(r.msg ?? '') && /spin-1/.test(r.msg), 2000);
       const stoppedAfter = new Date(stopped.time).getTime() - t0;
       assert.ok(stoppedAfter < TIMEOUT_S * 1000 + 1000, `thread stopped ${stoppedAfter} ms after the invocation was sent`);
-      // The pool is whole again: both threads serve.
+      // The pool is whole again: at least two threads serve (after a loop it may have grown, to run
+      // fewer invocations per thread), none of them the stopped one.
       const threads = new Set();
       for (let i = 0; i < 10 && threads.size < 2; i++) {
         const outs = await Promise.all(Array.from({ length: 8 }, () => rt.call({ action: 'sleep', ms: 30 })));
         for (const o of outs) threads.add(o.threadId);
       }
-      assert.equal(threads.size, 2);
+      assert.ok(threads.size >= 2, `${threads.size} threads served`);
+      assert.equal(threads.has(stopped.threadId), false);
     });
 
     test('a long CPU-bound handler past its deadline does not fail handlers on the other thread', async () => {

@@ -60,7 +60,10 @@ forEachPlatform((platform) => {
 
     test('an invocation answered Runtime.Shutdown before it started never runs', async () => {
       const marker = path.join(mkdtempSync(path.join(os.tmpdir(), 'fnpool-mark-')), 'ran');
-      const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', FNPOOL_TASKS_PER_THREAD: '4', RUNTIME_TIMEOUT: '30', FNPOOL_SHUTDOWN_TIMEOUT_MS: '100' } });
+      // One thread that may not grow a stand-in: the second invocation cannot start before the stop.
+      const rt = await startRuntime({ platform, env: {
+        RUNTIME_CPU: '1', FNPOOL_TASKS_PER_THREAD: '4', FNPOOL_MAX_THREADS: '1', RUNTIME_TIMEOUT: '30', FNPOOL_SHUTDOWN_TIMEOUT_MS: '100',
+      } });
       try {
         const busy = rt.invoke({ action: 'spin', ms: 600 });
         await new Promise((resolve) => setTimeout(resolve, 30));

@@ -73,6 +73,8 @@ export interface RuntimeConfig {
   /** host:port of the platform's runtime API (pull platforms). */
   apiAddress?: string;
   threads: number;
+  /** FNPOOL_MAX_THREADS: how far the pool may grow (thread-sizer.ts) — stand-ins for stuck threads, fewer invocations per thread. */
+  maxThreads: number;
   tasksPerThread: number;
   concurrency: number;
   /** Deadline of an invocation whose platform sends none, counted from its arrival. */
@@ -123,6 +125,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       `${threads} × ${tasksPerThread}: raise FNPOOL_TASKS_PER_THREAD or leave it unset`);
   }
 
+  const maxThreads = Math.max(threads, number(env, ['FNPOOL_MAX_THREADS'], Math.max(threads, concurrency), {
+    min: 1, max: 1024, integer: true, unit: 'threads',
+  }));
+
   const timeoutSeconds = number(env, ['FNPOOL_TIMEOUT'], undefined, { min: 0.001, max: 43_200, unit: 'seconds' }) ??
     p.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const budgetMB = number(env, ['FNPOOL_MEMORY_MB'], undefined, { min: 1, max: 1_048_576, integer: true, unit: 'MB' }) ?? p.memoryMB;
@@ -143,6 +149,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     platform,
     apiAddress: p.apiAddress,
     threads,
+    maxThreads,
     tasksPerThread,
     concurrency,
     timeoutMs: Math.round(timeoutSeconds * 1000),

@@ -1,11 +1,16 @@
 // Where Piscina places a task. Piscina's own balancer only counts tasks per worker; this one also
-// knows which threads must get no new work (being retired or stopped), which are blocked — their
+// knows which threads must get no new work (being retired or stopped), which are held — their
 // event loop has not turned for BLOCKED_AFTER_MS, read live from the heartbeats, so a task put
 // there could not start — and which are busy (their event loop was ~fully used in the last
-// sample). Blocked threads get nothing: when no other thread has room the task waits in Piscina's
-// own queue, which any thread that frees up serves, never behind the blocked one. Busy threads
-// are used only when no responsive one has room. It records on which thread each slot's task was
-// placed, so that the executor can move tasks off a thread that stops turning.
+// sample). A held thread gets a task only when every thread with room is held (a CPU-bound
+// function's ordinary slices), never when it is stuck: then the task waits in Piscina's own
+// queue, which any thread that frees up serves, and a stand-in thread starts. Busy threads
+// are used only when no responsive one has room, threads still loading the handler only when no
+// loaded one has room, and threads already running as many invocations as should share one (the
+// learned co-residency) only when no other has room and the pool may not grow. It records on which thread each slot's task was
+// placed, so that the executor can move tasks off a thread that stops turning. When the executor
+// wants one more thread, it places one task nowhere: Piscina then starts a thread (up to its
+// maxThreads) and gives the task to the first thread that frees up.
 import type { Piscina } from 'piscina';
 
 // piscina does not export the balancer's type from its entry point.
@@ -20,26 +25,82 @@ export interface WorkerHealth {
   readonly excluded: ReadonlySet<number>;
   /** threadIds whose event loop looked saturated at the last sample. */
   readonly busy: ReadonlySet<number>;
+  /** threadIds that finished loading the handler: a thread still starting would make a task wait. */
+  readonly ready: ReadonlySet<number>;
   /** Per admission slot, the threadId its task was placed on. */
   readonly placement: Int32Array;
-  readonly heartbeats: { blocked(threadId: number): boolean };
+  readonly heartbeats: { blocked(threadId: number): boolean; stuck(threadId: number): boolean };
+  /** Grow the pool: place the next task nowhere, so that Piscina starts a thread (and queues the task for the first free one). */
+  wantThread: boolean;
+  /** How many invocations should share a thread now (thread-sizer.ts); up to maxPerWorker may when no thread has room. */
+  coResidency(): number;
+  /** Whether the pool may start one more thread now (below its maximum, cores and memory spare). */
+  mayGrow(): boolean;
 }
 
 export function healthAwareBalancer(health: WorkerHealth, maxPerWorker: number): LoadBalancer {
   return (task, workers) => {
-    let best: (typeof workers)[number] | null = null;
-    let bestScore = Infinity;
-    for (const worker of workers) {
-      if (worker.currentUsage >= maxPerWorker || health.excluded.has(worker.id) || health.heartbeats.blocked(worker.id)) continue;
-      const score = worker.currentUsage + (health.busy.has(worker.id) ? maxPerWorker : 0);
-      if (score < bestScore) {
-        best = worker;
-        bestScore = score;
-        if (score === 0) break;
-      }
+    if (health.wantThread) {
+      health.wantThread = false;
+      return null;
     }
-    const tag = (task as { [PLACEMENT]?: PlacementTag })[PLACEMENT];
-    if (best !== null && tag !== undefined) health.placement[tag.slot] = best.id;
-    return best;
+    const best = bestThread(health, maxPerWorker, workers);
+    // Rather than one more invocation on a thread that has as many as should share one, or one
+    // behind a held thread: a new thread, when the pool may grow. The task waits in Piscina's
+    // queue for the first thread that is ready or frees up, not for one particular thread.
+    if ((best === null || best.currentUsage >= health.coResidency()) && health.mayGrow()) return null;
+    return place(task, health, best ?? behindShortSlice(health, maxPerWorker, workers));
   };
+}
+
+/** Records where the task goes. Piscina gives null for a task without the tag (addThread's placeholder). */
+function place<T extends Candidate>(task: object, health: WorkerHealth, best: T | null): T | null {
+  // An exception here would be thrown inside Piscina's own bookkeeping: nothing may throw.
+  const tag = (task as { [PLACEMENT]?: PlacementTag | null })[PLACEMENT];
+  if (best !== null && tag != null) health.placement[tag.slot] = best.id;
+  return best;
+}
+
+/** What the balancer reads of a thread (Piscina's worker interface has more). */
+interface Candidate {
+  readonly id: number;
+  readonly currentUsage: number;
+}
+
+/**
+ * The least loaded thread that turns its event loop and has room. Preferred, in this order: one
+ * below the co-residency (a thread still starting rather than one more invocation on a thread that
+ * has as many as should share it: the pool grew for this), one that has loaded the handler, one
+ * not saturated.
+ */
+export function bestThread<T extends Candidate>(health: WorkerHealth, maxPerWorker: number, workers: readonly T[]): T | null {
+  let best: T | null = null;
+  let bestScore = Infinity;
+  const share = health.coResidency();
+  for (const worker of workers) {
+    const usage = worker.currentUsage;
+    if (usage >= maxPerWorker || health.excluded.has(worker.id) || health.heartbeats.blocked(worker.id)) continue;
+    const score = usage + (health.busy.has(worker.id) ? maxPerWorker : 0) + (health.ready.has(worker.id) ? 0 : 2 * maxPerWorker) +
+      (usage >= share ? 4 * maxPerWorker : 0);
+    if (score < bestScore) {
+      best = worker;
+      bestScore = score;
+      if (score === 0) break;
+    }
+  }
+  return best;
+}
+
+/**
+ * When every thread with room is held: the least loaded one held for less than STUCK_AFTER_MS
+ * (a CPU-bound function's ordinary slice: the task waits its turn there as it would anywhere).
+ * Only when all are stuck does the task go nowhere, and Piscina starts a stand-in.
+ */
+function behindShortSlice<T extends Candidate>(health: WorkerHealth, maxPerWorker: number, workers: readonly T[]): T | null {
+  let best: T | null = null;
+  for (const worker of workers) {
+    if (worker.currentUsage >= maxPerWorker || health.excluded.has(worker.id) || health.heartbeats.stuck(worker.id)) continue;
+    if (best === null || worker.currentUsage < best.currentUsage) best = worker;
+  }
+  return best;
 }

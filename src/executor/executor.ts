@@ -8,7 +8,8 @@
 // ends per-thread concurrency, and the signal's clock counts queue time (piscina#869, docs/pitfalls.md).
 // Deadlines run here from the invocation's arrival; a stuck thread is found through the claims
 // array (see claims.ts) and terminated from outside.
-import type { BroadcastChannel } from 'node:worker_threads';
+import type { BroadcastChannel, Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
@@ -16,8 +17,9 @@ import { ErrorType, runtimeError, type WireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
-import { PLACEMENT, type PlacementTag } from './balancer.js';
+import { PLACEMENT, bestThread, type PlacementTag } from './balancer.js';
 import type { Heartbeats } from './heartbeats.js';
+import { ThreadSizer } from './thread-sizer.js';
 import type { Claims } from './claims.js';
 import { WorkerPool } from './worker-pool.js';
 import { watchInit } from './init-watch.js';
@@ -51,6 +53,12 @@ const MAX_STUCK_MS = 900;
 /** A task not started this long after dispatch, on a busy thread, is moved to a responsive one. */
 const STEAL_AFTER_MS = 40;
 const MAX_LOST_BEFORE_START = 5;
+/** How long the pool stays larger than it needs before an idle extra thread is stopped. */
+const SHRINK_AFTER_MS = 5_000;
+/** What a worker thread costs outside its heap, MB (measured here: 2 → 16 threads took RSS from 82 to 232 MB). */
+const THREAD_COST_MB = 11;
+const MiB = 1024 * 1024;
+const CORES = availableParallelism();
 /** How long handlers whose signal was aborted at shutdown may run on before their threads stop. */
 const SHUTDOWN_ABORT_GRACE_MS = 250;
 
@@ -89,6 +97,15 @@ export class Executor {
   readonly #claims: Claims;
   readonly #placement: Int32Array;
   readonly #heartbeats: Heartbeats;
+  readonly #workers: WorkerPool;
+  readonly #sizer: ThreadSizer;
+  /** performance.now() since when the pool has had more threads than it needs; 0 when it has not. */
+  #oversizedSince = 0;
+  /** Memory spare for one more thread, as of the last look (#resize). */
+  #memoryForThread = false;
+  #shrinkTimer: NodeJS.Timeout | undefined;
+  /** Average JS heap plus Buffers of a worker after a task, MB (measured when a memory budget is set). */
+  #workerMB = 0;
   readonly #control: BroadcastChannel;
   readonly #jobs = new Set<Job>();
   /** Threads that get no new work: being retired (reason) or stopped. */
@@ -112,8 +129,13 @@ export class Executor {
     this.#excluded = workers.excluded;
     this.#placement = workers.placement;
     this.#heartbeats = workers.heartbeats;
-    this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, workers.heartbeats,
-      () => this.#stealFromBusy(), (blocked) => this.#moveOffBlocked(blocked));
+    this.#workers = workers;
+    this.#sizer = new ThreadSizer(config.threads, config.maxThreads, config.tasksPerThread);
+    workers.coResidency = () => this.#sizer.coResidency;
+    workers.mayGrow = () => this.#memoryForThread && this.#sizer.growsForCoResidency && this.#pool.threads.length < config.maxThreads &&
+      this.#coresInUse() < CORES;
+    this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, workers.ready, workers.heartbeats,
+      () => this.#stealFromBusy(), (blocked) => this.#moveOffBlocked(blocked), () => this.#learnHeldSlice(), () => this.#resize());
   }
 
   /**
@@ -144,7 +166,7 @@ export class Executor {
 
   /** Tracks which threads have finished their init and can take work. */
   #onControl(message: ControlMessage): void {
-    if (message.type === 'ready' && message.error === undefined) this.#health.ready.add(message.threadId);
+    if (message.type === 'ready' && message.error === undefined) this.#workers.ready.add(message.threadId);
   }
 
   /** A failed init is permanent: answer every invocation with it, from here, and free the threads. */
@@ -198,6 +220,7 @@ export class Executor {
   #onResult(job: Job, result: TaskResult): void {
     // A task taken back before it started: its new dispatch answers for it.
     if (result.kind === 'skipped' || job.released) return;
+    if (result.memoryBytes > 0) this.#workerMB += (result.memoryBytes / MiB - this.#workerMB) / 16;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
     if (result.kind === 'ok') {
       this.#answer(job, { ok: true, body: result.body, http: result.http }, result);
@@ -409,6 +432,7 @@ export class Executor {
   #release(job: Job): void {
     if (job.released) return;
     job.released = true;
+    this.#sizer.completed();
     clearTimeout(job.deadlineTimer);
     clearTimeout(job.graceTimer);
     this.#jobs.delete(job);
@@ -417,22 +441,123 @@ export class Executor {
     if (this.#jobs.size === 0) {
       this.#health.stop();
       this.#drained?.();
+      // Threads added for a burst are stopped once the pool has stayed idle a while.
+      clearTimeout(this.#shrinkTimer);
+      if (this.#pool.threads.length > this.#config.threads) this.#shrinkTimer = setTimeout(() => this.#resize(), SHRINK_AFTER_MS).unref();
     }
   }
 
-  /** Tasks placed on a thread whose event loop stopped turning cannot start there: move them now. */
-  #moveOffBlocked(blocked: ReadonlySet<number>): void {
+  /**
+   * Grows the pool towards the threads the sizer wants (thread-sizer.ts) — a stand-in for each
+   * stuck thread at once, more threads for less co-residency only while cores and memory are
+   * spare — and stops an idle extra thread when the pool has had more than it needs for a while.
+   */
+  #resize(): void {
+    const threads = this.#pool.threads;
+    let stuck = 0;
+    for (const worker of threads) if (this.#heartbeats.stuck(worker.threadId)) stuck++;
+    const wanted = this.#sizer.wanted(this.#jobs.size, stuck);
+    const size = threads.length;
+    this.#memoryForThread = this.#memoryAllowsThread();
+    if (size < wanted) {
+      this.#oversizedSince = 0;
+      const standIn = stuck > 0 && !this.#roomOnATurningThread();
+      const forCoResidency = size < this.#sizer.wanted(this.#jobs.size, 0) && this.#coresInUse() < CORES;
+      if (this.#memoryForThread && (standIn || forCoResidency)) this.#workers.addThread();
+      return;
+    }
+    if (size <= wanted) {
+      this.#oversizedSince = 0;
+      return;
+    }
+    const now = performance.now();
+    if (this.#oversizedSince === 0) this.#oversizedSince = now;
+    if (this.#jobs.size > 0 && now - this.#oversizedSince < SHRINK_AFTER_MS) return;
+    // Under load one idle thread per look; with nothing in flight, all the extra ones at once.
+    let extra = this.#jobs.size > 0 ? 1 : size - wanted;
+    for (const worker of threads) {
+      if (extra === 0) break;
+      if (this.#excluded.has(worker.threadId) || this.#hasWork(worker.threadId)) continue;
+      extra--;
+      this.#stopExtraThread(worker, size);
+    }
+    this.#oversizedSince = 0;
+  }
+
+  #stopExtraThread(worker: Worker, size: number): void {
+    const { threadId } = worker;
+    this.#excluded.add(threadId);
+    this.#log.info({ threadId, threads: size - 1 }, 'stopping a worker thread the pool no longer needs');
+    void worker.terminate();
+    setTimeout(() => this.#excluded.delete(threadId), 10_000).unref();
+  }
+
+  /** Threads whose event loop is held by a slice or was saturated at the last sample: each keeps a core busy. */
+  #coresInUse(): number {
+    let inUse = 0;
+    for (const worker of this.#pool.threads) {
+      if (this.#workers.busy.has(worker.threadId) || this.#heartbeats.blocked(worker.threadId)) inUse++;
+    }
+    return inUse;
+  }
+
+  /** A thread was held by one slice: the pool may want more threads at once, not at the next sample. */
+  #learnHeldSlice(): void {
+    this.#sizer.heldSlice();
+    this.#resize();
+  }
+
+  #hasWork(threadId: number): boolean {
     for (const job of this.#jobs) {
-      if (job.answered || !blocked.has(this.#placement[job.slot.index]) || this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      if (this.#placement[job.slot.index] === threadId || this.#claims.startedOn(job.slot.index) === threadId) return true;
+    }
+    return false;
+  }
+
+  /** With a memory budget: whether one more thread (its own ~11 MB and a worker's usual heap) fits in it. */
+  #memoryAllowsThread(): boolean {
+    const budgetMB = this.#config.memory.budgetMB;
+    if (budgetMB === undefined) return true;
+    return process.memoryUsage.rss() / MiB + THREAD_COST_MB + this.#workerMB <= budgetMB;
+  }
+
+  /**
+   * Tasks placed on a thread whose event loop stopped turning cannot start there: move them to a
+   * thread that turns and has room, at once. With none, they stay until their thread is stuck
+   * (every thread busy with a CPU-bound function's slices: they would wait anywhere), and then go
+   * to Piscina's queue, for the first thread that frees up or the stand-in.
+   */
+  #moveOffBlocked(blocked: ReadonlySet<number>): void {
+    let roomElsewhere: boolean | undefined;
+    for (const job of this.#jobs) {
+      const placed = this.#placement[job.slot.index];
+      if (job.answered || !blocked.has(placed) || this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      roomElsewhere ??= this.#roomOnATurningThread();
+      if (!roomElsewhere && !this.#heartbeats.stuck(placed)) continue;
       if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
     }
+  }
+
+  /** Whether some thread that turns its event loop has room (counted from the invocations placed on each). */
+  #roomOnATurningThread(): boolean {
+    const usage = new Map<number, number>();
+    for (const job of this.#jobs) {
+      const thread = this.#claims.startedOn(job.slot.index) ?? this.#placement[job.slot.index];
+      usage.set(thread, (usage.get(thread) ?? 0) + 1);
+    }
+    const candidates = this.#pool.threads.map((worker) => ({ id: worker.threadId, currentUsage: usage.get(worker.threadId) ?? 0 }));
+    return bestThread(this.#workers, this.#config.tasksPerThread, candidates) !== null;
   }
 
   /** Some threads are saturated and another can take work: move the tasks that wait behind them. */
   #stealFromBusy(): void {
     const cutoff = performance.now() - STEAL_AFTER_MS;
+    const { busy, ready } = this.#workers;
     for (const job of this.#jobs) {
-      if (job.answered || job.dispatchedAt > cutoff || this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      // A thread still loading the handler is busy too, but the task starts there once it has.
+      const placed = this.#placement[job.slot.index];
+      if (job.answered || job.dispatchedAt > cutoff || !busy.has(placed) || !ready.has(placed) ||
+          this.#claims.startedOn(job.slot.index) !== undefined) continue;
       if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
     }
   }

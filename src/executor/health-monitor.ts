@@ -19,12 +19,11 @@ const BUSY_UTILIZATION = 0.9;
 type Utilization = ReturnType<typeof performance.eventLoopUtilization>;
 
 export class HealthMonitor {
-  /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
-  readonly ready = new Set<number>();
   readonly #elu = new Map<number, Utilization>();
   #timer: NodeJS.Timeout | undefined;
   #fastTimer: NodeJS.Timeout | undefined;
-  readonly #blocked = new Set<number>();
+  #blocked = new Set<number>();
+  #wasBlocked = new Set<number>();
 
   /**
    * @param threads the pool's live threads
@@ -32,14 +31,20 @@ export class HealthMonitor {
    * @param excluded threads that take no new work anyway (being retired or stopped)
    * @param onBusy called after a sample that found busy threads and a responsive one
    * @param onBlocked called with the threads whose event loop has stopped turning, at each check that finds one
+   * @param onHeldSlice called once per slice that holds a thread for BLOCKED_AFTER_MS or more
+   * @param onSample called after each utilization sample
    */
   constructor(
     private readonly threads: () => readonly Worker[],
     private readonly busy: Set<number>,
     private readonly excluded: ReadonlySet<number>,
+    /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
+    private readonly ready: ReadonlySet<number>,
     private readonly heartbeats: Heartbeats,
     private readonly onBusy: () => void,
     private readonly onBlocked: (threadIds: ReadonlySet<number>) => void,
+    private readonly onHeldSlice: (threadId: number) => void,
+    private readonly onSample: () => void,
   ) {}
 
   start(): void {
@@ -57,9 +62,12 @@ export class HealthMonitor {
   }
 
   #checkHeartbeats(): void {
+    [this.#wasBlocked, this.#blocked] = [this.#blocked, this.#wasBlocked];
     this.#blocked.clear();
     for (const worker of this.threads()) {
-      if (this.heartbeats.blocked(worker.threadId)) this.#blocked.add(worker.threadId);
+      if (!this.heartbeats.blocked(worker.threadId)) continue;
+      this.#blocked.add(worker.threadId);
+      if (!this.#wasBlocked.has(worker.threadId)) this.onHeldSlice(worker.threadId);
     }
     if (this.#blocked.size > 0) this.onBlocked(this.#blocked);
   }
@@ -67,7 +75,6 @@ export class HealthMonitor {
   /** A thread that is gone. */
   forget(threadId: number): void {
     this.#elu.delete(threadId);
-    this.ready.delete(threadId);
   }
 
   #sample(): void {
@@ -84,5 +91,6 @@ export class HealthMonitor {
       }
     }
     if (this.busy.size > 0 && responsive) this.onBusy();
+    this.onSample();
   }
 }

@@ -15,6 +15,11 @@
 
 /** A thread whose event loop has not turned for this long is held by a synchronous slice. */
 export const BLOCKED_AFTER_MS = 20;
+/**
+ * A thread held this long by one slice is stuck: it gets a stand-in thread (thread-sizer.ts), and
+ * what waits on it moves even to a thread that has yet to start.
+ */
+export const STUCK_AFTER_MS = 250;
 /** How often a busy worker stamps its row. */
 export const BEAT_INTERVAL_MS = 5;
 
@@ -95,6 +100,10 @@ export class Heartbeats {
 
   blocked(threadId: number): boolean {
     return this.heldFor(threadId) >= BLOCKED_AFTER_MS;
+  }
+
+  stuck(threadId: number): boolean {
+    return this.heldFor(threadId) >= STUCK_AFTER_MS;
   }
 
   /** The slot whose handler's first synchronous part is running on the thread, if any. */

@@ -15,6 +15,8 @@ import { Claims, createClaims } from './claims.js';
 import { Heartbeats, createHeartbeats } from './heartbeats.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+/** A task for no invocation: it makes Piscina start a thread (addThread), and the worker drops it. */
+const PLACEHOLDER: TaskRequest = { token: 0, slot: -1, requestId: '', body: new Uint8Array(0), deadlineMs: 0, meta: { invokeType: 'sync' } };
 
 export type PoolEvent =
   | { kind: 'control'; message: ControlMessage }
@@ -32,6 +34,14 @@ export class WorkerPool {
   readonly excluded = new Set<number>();
   /** threadIds whose event loop looked saturated at the last sample. */
   readonly busy = new Set<number>();
+  /** threadIds that finished loading the handler (the executor adds them from their 'ready' message). */
+  readonly ready = new Set<number>();
+  /** Read by the balancer: place the next task nowhere, so that Piscina starts a thread. */
+  wantThread = false;
+  /** The learned co-residency, read by the balancer (the executor sets it). */
+  coResidency: () => number;
+  /** Whether the pool may start a thread now, read by the balancer (the executor sets it). */
+  mayGrow: () => boolean = () => false;
   /** performance.now() when the threads were started. */
   readonly startedAt = performance.now();
   readonly #watched = new Set<number>();
@@ -41,15 +51,17 @@ export class WorkerPool {
   constructor(config: RuntimeConfig) {
     this.claims = new Claims(createClaims(config.concurrency), config.concurrency);
     // Rows for the live threads and for those that died but whose exit is not handled yet.
-    this.heartbeats = new Heartbeats(createHeartbeats(2 * config.threads + 8));
+    this.heartbeats = new Heartbeats(createHeartbeats(2 * config.maxThreads + 8));
     this.placement = new Int32Array(config.concurrency);
+    this.coResidency = () => config.tasksPerThread;
     this.control.onmessage = (event) => this.#emit({ kind: 'control', message: (event as MessageEvent).data as ControlMessage });
     this.control.unref();
     const heapMB = config.memory.workerHeapMB;
     this.pool = new Piscina<TaskRequest, TaskResult>({
       filename: WORKER_FILE,
+      // The pool grows past its threads only when the executor asks (thread-sizer.ts, wantThread).
       minThreads: config.threads,
-      maxThreads: config.threads,
+      maxThreads: config.maxThreads,
       idleTimeout: Infinity,
       // Admission bounds the work, so that piscina holds no queue of its own (docs/pitfalls.md).
       concurrentTasksPerWorker: config.tasksPerThread,
@@ -72,6 +84,17 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Starts one more thread (up to maxThreads): a placeholder task that the balancer places
+   * nowhere, so that Piscina starts a thread for it; whichever thread takes it drops it.
+   */
+  addThread(): void {
+    this.wantThread = true;
+    void this.pool.run(PLACEHOLDER).catch(() => {});
+    // Consumed by the placeholder unless Piscina had a queue (it then starts the thread itself).
+    this.wantThread = false;
+  }
+
   /** Receives every event from now on, after those that came before. */
   attach(sink: (event: PoolEvent) => void): void {
     this.#sink = sink;
@@ -90,6 +113,7 @@ export class WorkerPool {
     this.#watched.add(threadId);
     thread.once('exit', (code) => {
       this.#watched.delete(threadId);
+      this.ready.delete(threadId);
       this.heartbeats.release(threadId);
       this.#emit({ kind: 'exit', threadId, code });
     });

@@ -136,6 +136,8 @@ function holdsTypeScript(codeRoot: string, spec: string): boolean {
 
 /** Runs one invocation. Never throws: every outcome is a TaskResult. */
 export default async function runTask(req: TaskRequest): Promise<TaskResult> {
+  // A placeholder that only made the pool start a thread (worker-pool.ts addThread).
+  if (req.slot < 0) return { kind: 'skipped' };
   if (!claimTask(claims, req.slot, req.token, threadId, concurrency)) return { kind: 'skipped' };
   if (initError !== undefined) return finish({ kind: 'error', error: initError, initFailed: true, threadId, memoryBytes: 0 });
   if (Date.now() >= req.deadlineMs) return finish({ kind: 'aborted', threadId, memoryBytes: 0 });

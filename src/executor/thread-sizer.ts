@@ -1,0 +1,83 @@
+// How many worker threads the pool should have, learned from what the function's invocations do.
+//
+// Invocations that share a thread share its fate: when one holds the thread's event loop in a
+// long synchronous slice (a CPU loop, an allocation loop), those that had started beside it cannot
+// go on, and die with the thread if it is stopped. So co-residency is a bet on the function: one
+// that only awaits keeps many invocations per thread (FNPOOL_TASKS_PER_THREAD), one whose
+// invocations hold their thread gets fewer per thread — and more threads, so that as many run at
+// once. The bet is sized to keep the expected number of neighbours caught by a long slice under
+// CASUALTY_BUDGET per invocation: with a fraction f of invocations holding their thread for
+// BLOCKED_AFTER_MS or more, at most 1 + CASUALTY_BUDGET / f invocations share a thread.
+//
+// f is learned as long slices over completed invocations, both counted with a weight that decays
+// by 1/256 per completed invocation (a rate over the last few hundred invocations), so it is right
+// from the first invocations and forgets as fast as the function changes its ways: after ~180
+// well-behaved invocations a once-seen slice weighs half as much.
+//
+// Extra threads cost memory (~11 MB each here, plus their heap) and only help a function that
+// awaits: the pool grows for co-residency only while most invocations do not hold their thread
+// (a CPU-bound function gains nothing from more threads than cores; its invocations wait their
+// turn) and fewer threads are held or saturated than there are cores, and never
+// past FNPOOL_MAX_THREADS or the memory budget. A stuck thread (heartbeats.ts, STUCK_AFTER_MS) gets
+// a stand-in as well, whatever the co-residency and the cores, so that what arrives meanwhile does
+// not wait for it. Threads the pool no longer needs are stopped once idle.
+
+/** Expected neighbours caught by a long slice, per invocation, that co-residency is sized for. */
+const CASUALTY_BUDGET = 0.005;
+/** How much the counts of long slices and completions decay per completed invocation. */
+const DECAY = 1 / 256;
+/** Past this fraction of invocations with long slices, the function is CPU-bound: no threads past the base for it. */
+const CPU_BOUND = 0.5;
+
+export class ThreadSizer {
+  /** Long slices seen, and invocations completed, each decayed per completion. */
+  #slices = 0;
+  #completed = 0;
+
+  constructor(
+    private readonly baseThreads: number,
+    private readonly maxThreads: number,
+    private readonly maxPerThread: number,
+  ) {}
+
+  /** An invocation completed (whatever its outcome). */
+  completed(): void {
+    this.#slices *= 1 - DECAY;
+    this.#completed = this.#completed * (1 - DECAY) + 1;
+  }
+
+  /** A thread was seen held by one slice for BLOCKED_AFTER_MS or more. */
+  heldSlice(): void {
+    this.#slices += 1;
+  }
+
+  /** The learned fraction of invocations with a long synchronous slice (at most 1). */
+  get heavyFraction(): number {
+    return this.#slices === 0 ? 0 : Math.min(1, this.#slices / Math.max(1, this.#completed));
+  }
+
+  /** How many invocations should share a thread. */
+  get coResidency(): number {
+    const heavy = this.heavyFraction;
+    if (heavy === 0) return this.maxPerThread;
+    return Math.max(1, Math.min(this.maxPerThread, Math.floor(1 + CASUALTY_BUDGET / heavy)));
+  }
+
+  /** Whether more threads than the base would help: the function mostly awaits. */
+  get growsForCoResidency(): boolean {
+    return this.heavyFraction < CPU_BOUND;
+  }
+
+  /**
+   * The threads wanted now: enough for the invocations in flight at the learned co-residency, plus
+   * a stand-in per stuck thread. The caller grows the pool towards it only while cores and memory
+   * are spare (stand-ins: while no thread that turns has room), and shrinks it when it has been
+   * over it for a while.
+   * @param inFlight invocations in flight
+   * @param stuck threads held past STUCK_AFTER_MS (heartbeats.ts)
+   */
+  wanted(inFlight: number, stuck: number): number {
+    const forCoResidency = this.growsForCoResidency ? Math.ceil(inFlight / this.coResidency) : this.baseThreads;
+    return Math.min(this.maxThreads, Math.max(this.baseThreads, forCoResidency) + stuck);
+  }
+}
