@@ -41,6 +41,22 @@ forEachPlatform((platform) => {
     });
   });
 
+  describe('one thread held by a loop', () => {
+    test('a throw that arrives behind it is answered with its own error, not Runtime.Timeout', async () => {
+      const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '2', FNPOOL_TASKS_PER_THREAD: '4' } });
+      try {
+        const loop = rt.invoke({ action: 'spin' }, { requestId: 'loop-3' });
+        await pause(50);
+        const res = await rt.invoke({ action: 'throw', detail: 'behind a loop' }, { requestId: 'throw-behind' });
+        assert.equal(res.error?.errorType, 'ValidationError', JSON.stringify(res.error));
+        assert.match(res.error.errorMessage, /behind a loop/);
+        assert.equal((await loop).error?.errorType, 'Runtime.Timeout');
+      } finally {
+        await rt.stop();
+      }
+    });
+  });
+
   describe('a pool that adapts', () => {
     test('with every thread held by a loop, what arrives runs at once on a stand-in thread', async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '3', FNPOOL_TASKS_PER_THREAD: '8', FNPOOL_CONCURRENCY: '16' } });
