@@ -74,7 +74,7 @@ forEachPlatform((platform) => {
       }
     });
 
-    test('after invocations that hold their thread, fewer invocations share a thread', async () => {
+    test('after invocations that hold their thread, fewer share a thread; idle, the pool shrinks back', async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '1', FNPOOL_TASKS_PER_THREAD: '8', FNPOOL_CONCURRENCY: '16' } });
       try {
         const before = await Promise.all(Array.from({ length: 16 }, () => rt.call({ action: 'overlap', ms: 150 })));
@@ -85,6 +85,9 @@ forEachPlatform((platform) => {
         const after = await Promise.all(Array.from({ length: 16 }, () => rt.call({ action: 'overlap', ms: 150 })));
         const threads = new Set(after.map((o) => o.threadId));
         assert.ok(threads.size >= 6, `16 invocations ran on ${threads.size} threads`);
+        // Idle, the pool goes back to its two threads.
+        await rt.waitForLog((r) => /no longer needs/.test(r.msg ?? '') && r.threads === 2, 10_000);
+        assert.equal((await rt.call({ action: 'echo' })).event.action, 'echo');
       } finally {
         await rt.stop();
       }

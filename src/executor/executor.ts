@@ -2,14 +2,14 @@
 // a free admission slot, runs it on the Piscina pool, and resolves exactly one Outcome for it —
 // the handler's result, its error, Runtime.Timeout at the deadline, or a Runtime.* error when its
 // worker dies. It owns the deadline timers, the policing of stuck and over-memory threads, and the
-// replacement of workers, so that only the invocation that misbehaves fails.
+// replacement of workers, so that only the invocation that misbehaves fails; how many threads the
+// pool has it leaves to pool-growth.ts.
 //
 // Why not piscina's per-task AbortSignal: a task run with a signal gets a worker to itself, which
 // ends per-thread concurrency, and the signal's clock counts queue time (piscina#869, docs/pitfalls.md).
 // Deadlines run here from the invocation's arrival; a stuck thread is found through the claims
 // array (see claims.ts) and terminated from outside.
-import type { BroadcastChannel, Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+import type { BroadcastChannel } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
@@ -17,9 +17,9 @@ import { ErrorType, runtimeError, type WireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
-import { PLACEMENT, bestThread, type PlacementTag } from './balancer.js';
+import { PLACEMENT, type PlacementTag } from './balancer.js';
 import type { Heartbeats } from './heartbeats.js';
-import { ThreadSizer } from './thread-sizer.js';
+import { PoolGrowth, type InFlight } from './pool-growth.js';
 import type { Claims } from './claims.js';
 import { WorkerPool } from './worker-pool.js';
 import { watchInit } from './init-watch.js';
@@ -53,12 +53,6 @@ const MAX_STUCK_MS = 900;
 /** A task not started this long after dispatch, on a busy thread, is moved to a responsive one. */
 const STEAL_AFTER_MS = 40;
 const MAX_LOST_BEFORE_START = 5;
-/** How long the pool stays larger than it needs before an idle extra thread is stopped. */
-const SHRINK_AFTER_MS = 5_000;
-/** What a worker thread costs outside its heap, MB (measured here: 2 → 16 threads took RSS from 82 to 232 MB). */
-const THREAD_COST_MB = 11;
-const MiB = 1024 * 1024;
-const CORES = availableParallelism();
 /** How long handlers whose signal was aborted at shutdown may run on before their threads stop. */
 const SHUTDOWN_ABORT_GRACE_MS = 250;
 
@@ -71,6 +65,8 @@ type Culprit =
 
 class Job {
   token = 0;
+  /** Its worker's heap plus Buffers after it ran, bytes (0: not measured). */
+  memoryBytes = 0;
   reruns = 0;
   /** Dispatches lost before the task started (its thread died first): bounded, so a pool that keeps failing cannot loop. */
   lostBeforeStart = 0;
@@ -98,14 +94,7 @@ export class Executor {
   readonly #placement: Int32Array;
   readonly #heartbeats: Heartbeats;
   readonly #workers: WorkerPool;
-  readonly #sizer: ThreadSizer;
-  /** performance.now() since when the pool has had more threads than it needs; 0 when it has not. */
-  #oversizedSince = 0;
-  /** Memory spare for one more thread, as of the last look (#resize). */
-  #memoryForThread = false;
-  #shrinkTimer: NodeJS.Timeout | undefined;
-  /** Average JS heap plus Buffers of a worker after a task, MB (measured when a memory budget is set). */
-  #workerMB = 0;
+  readonly #growth: PoolGrowth;
   readonly #control: BroadcastChannel;
   readonly #jobs = new Set<Job>();
   /** Threads that get no new work: being retired (reason) or stopped. */
@@ -130,12 +119,9 @@ export class Executor {
     this.#placement = workers.placement;
     this.#heartbeats = workers.heartbeats;
     this.#workers = workers;
-    this.#sizer = new ThreadSizer(config.threads, config.maxThreads, config.tasksPerThread);
-    workers.coResidency = () => this.#sizer.coResidency;
-    workers.mayGrow = () => this.#memoryForThread && this.#sizer.growsForCoResidency && this.#pool.threads.length < config.maxThreads &&
-      this.#coresInUse() < CORES;
+    this.#growth = new PoolGrowth(config, workers, log, () => this.#inFlight(), (threadId) => this.#health.forget(threadId));
     this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, workers.ready, workers.heartbeats,
-      () => this.#stealFromBusy(), (blocked) => this.#moveOffBlocked(blocked), () => this.#learnHeldSlice(), () => this.#resize());
+      () => this.#stealFromBusy(), (blocked) => this.#moveOffBlocked(blocked), () => this.#growth.heldSlice(), () => this.#growth.resize());
   }
 
   /**
@@ -220,7 +206,7 @@ export class Executor {
   #onResult(job: Job, result: TaskResult): void {
     // A task taken back before it started: its new dispatch answers for it.
     if (result.kind === 'skipped' || job.released) return;
-    if (result.memoryBytes > 0) this.#workerMB += (result.memoryBytes / MiB - this.#workerMB) / 16;
+    job.memoryBytes = result.memoryBytes;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
     if (result.kind === 'ok') {
       this.#answer(job, { ok: true, body: result.body, http: result.http }, result);
@@ -432,7 +418,7 @@ export class Executor {
   #release(job: Job): void {
     if (job.released) return;
     job.released = true;
-    this.#sizer.completed();
+    this.#growth.completed(job.memoryBytes);
     clearTimeout(job.deadlineTimer);
     clearTimeout(job.graceTimer);
     this.#jobs.delete(job);
@@ -441,84 +427,18 @@ export class Executor {
     if (this.#jobs.size === 0) {
       this.#health.stop();
       this.#drained?.();
-      // Threads added for a burst are stopped once the pool has stayed idle a while.
-      clearTimeout(this.#shrinkTimer);
-      if (this.#pool.threads.length > this.#config.threads) this.#shrinkTimer = setTimeout(() => this.#resize(), SHRINK_AFTER_MS).unref();
+      this.#growth.idle();
     }
   }
 
-  /**
-   * Grows the pool towards the threads the sizer wants (thread-sizer.ts) — a stand-in for each
-   * stuck thread at once, more threads for less co-residency only while cores and memory are
-   * spare — and stops an idle extra thread when the pool has had more than it needs for a while.
-   */
-  #resize(): void {
-    const threads = this.#pool.threads;
-    let stuck = 0;
-    for (const worker of threads) if (this.#heartbeats.stuck(worker.threadId)) stuck++;
-    const wanted = this.#sizer.wanted(this.#jobs.size, stuck);
-    const size = threads.length;
-    this.#memoryForThread = this.#memoryAllowsThread();
-    if (size < wanted) {
-      this.#oversizedSince = 0;
-      const standIn = stuck > 0 && !this.#roomOnATurningThread();
-      const forCoResidency = size < this.#sizer.wanted(this.#jobs.size, 0) && this.#coresInUse() < CORES;
-      if (this.#memoryForThread && (standIn || forCoResidency)) this.#workers.addThread();
-      return;
-    }
-    if (size <= wanted) {
-      this.#oversizedSince = 0;
-      return;
-    }
-    const now = performance.now();
-    if (this.#oversizedSince === 0) this.#oversizedSince = now;
-    if (this.#jobs.size > 0 && now - this.#oversizedSince < SHRINK_AFTER_MS) return;
-    // Under load one idle thread per look; with nothing in flight, all the extra ones at once.
-    let extra = this.#jobs.size > 0 ? 1 : size - wanted;
-    for (const worker of threads) {
-      if (extra === 0) break;
-      if (this.#excluded.has(worker.threadId) || this.#hasWork(worker.threadId)) continue;
-      extra--;
-      this.#stopExtraThread(worker, size);
-    }
-    this.#oversizedSince = 0;
-  }
-
-  #stopExtraThread(worker: Worker, size: number): void {
-    const { threadId } = worker;
-    this.#excluded.add(threadId);
-    this.#log.info({ threadId, threads: size - 1 }, 'stopping a worker thread the pool no longer needs');
-    void worker.terminate();
-    setTimeout(() => this.#excluded.delete(threadId), 10_000).unref();
-  }
-
-  /** Threads whose event loop is held by a slice or was saturated at the last sample: each keeps a core busy. */
-  #coresInUse(): number {
-    let inUse = 0;
-    for (const worker of this.#pool.threads) {
-      if (this.#workers.busy.has(worker.threadId) || this.#heartbeats.blocked(worker.threadId)) inUse++;
-    }
-    return inUse;
-  }
-
-  /** A thread was held by one slice: the pool may want more threads at once, not at the next sample. */
-  #learnHeldSlice(): void {
-    this.#sizer.heldSlice();
-    this.#resize();
-  }
-
-  #hasWork(threadId: number): boolean {
+  /** What is in flight, per thread (started there, or placed there and waiting): for the pool's size. */
+  #inFlight(): InFlight {
+    const perThread = new Map<number, number>();
     for (const job of this.#jobs) {
-      if (this.#placement[job.slot.index] === threadId || this.#claims.startedOn(job.slot.index) === threadId) return true;
+      const thread = this.#claims.startedOn(job.slot.index) ?? this.#placement[job.slot.index];
+      perThread.set(thread, (perThread.get(thread) ?? 0) + 1);
     }
-    return false;
-  }
-
-  /** With a memory budget: whether one more thread (its own ~11 MB and a worker's usual heap) fits in it. */
-  #memoryAllowsThread(): boolean {
-    const budgetMB = this.#config.memory.budgetMB;
-    if (budgetMB === undefined) return true;
-    return process.memoryUsage.rss() / MiB + THREAD_COST_MB + this.#workerMB <= budgetMB;
+    return { count: this.#jobs.size, perThread };
   }
 
   /**
@@ -532,21 +452,10 @@ export class Executor {
     for (const job of this.#jobs) {
       const placed = this.#placement[job.slot.index];
       if (job.answered || !blocked.has(placed) || this.#claims.startedOn(job.slot.index) !== undefined) continue;
-      roomElsewhere ??= this.#roomOnATurningThread();
+      roomElsewhere ??= this.#growth.roomOnATurningThread();
       if (!roomElsewhere && !this.#heartbeats.stuck(placed)) continue;
       if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
     }
-  }
-
-  /** Whether some thread that turns its event loop has room (counted from the invocations placed on each). */
-  #roomOnATurningThread(): boolean {
-    const usage = new Map<number, number>();
-    for (const job of this.#jobs) {
-      const thread = this.#claims.startedOn(job.slot.index) ?? this.#placement[job.slot.index];
-      usage.set(thread, (usage.get(thread) ?? 0) + 1);
-    }
-    const candidates = this.#pool.threads.map((worker) => ({ id: worker.threadId, currentUsage: usage.get(worker.threadId) ?? 0 }));
-    return bestThread(this.#workers, this.#config.tasksPerThread, candidates) !== null;
   }
 
   /** Some threads are saturated and another can take work: move the tasks that wait behind them. */

@@ -1,0 +1,144 @@
+// How big the worker pool is, from moment to moment: it applies what the ThreadSizer learns
+// (thread-sizer.ts) to the live pool. It starts a thread (WorkerPool.addThread) when the pool has
+// fewer than the sizer wants — a stand-in at once when a thread is stuck and no other has room;
+// more threads for less co-residency only while cores and the memory budget are spare — and it
+// tells the balancer whether it may place a task nowhere so that Piscina starts one. It stops idle
+// extra threads once the pool has had more than it needs for SHRINK_AFTER_MS, or at once (after
+// that long idle) when nothing is in flight.
+import type { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { RuntimeConfig } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import { bestThread } from './balancer.js';
+import { ThreadSizer } from './thread-sizer.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/** How long the pool stays larger than it needs before an idle extra thread is stopped. */
+const SHRINK_AFTER_MS = 5_000;
+/** What a worker thread costs outside its heap, MB (measured here: 2 → 16 threads took RSS from 82 to 232 MB). */
+const THREAD_COST_MB = 11;
+const MiB = 1024 * 1024;
+const CORES = availableParallelism();
+
+/** The invocations in flight, as the pool's size depends on them. */
+export interface InFlight {
+  count: number;
+  /** Per threadId: the invocations started or placed on it. */
+  perThread: ReadonlyMap<number, number>;
+}
+
+export class PoolGrowth {
+  readonly #sizer: ThreadSizer;
+  /** performance.now() since when the pool has had more threads than it needs; 0 when it has not. */
+  #oversizedSince = 0;
+  /** Memory spare for one more thread, as of the last look. */
+  #memoryForThread = false;
+  /** Average JS heap plus Buffers of a worker after a task, MB (measured when a memory budget is set). */
+  #workerMB = 0;
+  #shrinkTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param inFlight what is in flight now
+   * @param forget called for a thread it stopped, once it is gone
+   */
+  constructor(
+    private readonly config: RuntimeConfig,
+    private readonly workers: WorkerPool,
+    private readonly log: Logger,
+    private readonly inFlight: () => InFlight,
+    private readonly forget: (threadId: number) => void,
+  ) {
+    this.#sizer = new ThreadSizer(config.threads, config.maxThreads, config.tasksPerThread);
+    workers.coResidency = () => this.#sizer.coResidency;
+    workers.mayGrow = () => this.#memoryForThread && this.#sizer.growsForCoResidency &&
+      workers.threads.length < config.maxThreads && this.#coresInUse() < CORES;
+  }
+
+  /** An invocation ended; memoryBytes is its worker's heap plus Buffers after it (0: not measured). */
+  completed(memoryBytes = 0): void {
+    this.#sizer.completed();
+    if (memoryBytes > 0) this.#workerMB += (memoryBytes / MiB - this.#workerMB) / 16;
+  }
+
+  /** A thread was held by one slice: learn it, and act on it now rather than at the next look. */
+  heldSlice(): void {
+    this.#sizer.heldSlice();
+    this.resize();
+  }
+
+  /** Nothing is in flight: threads added for a burst are stopped once the pool has stayed idle a while. */
+  idle(): void {
+    clearTimeout(this.#shrinkTimer);
+    if (this.workers.threads.length > this.config.threads) this.#shrinkTimer = setTimeout(() => this.resize(), SHRINK_AFTER_MS).unref();
+  }
+
+  /** Grows or shrinks the pool by what it needs now (called at each health sample). */
+  resize(): void {
+    const threads = this.workers.threads;
+    const { heartbeats } = this.workers;
+    let stuck = 0;
+    for (const worker of threads) if (heartbeats.stuck(worker.threadId)) stuck++;
+    const inFlight = this.inFlight();
+    const wanted = this.#sizer.wanted(inFlight.count, stuck);
+    const size = threads.length;
+    this.#memoryForThread = this.#memoryAllowsThread();
+    if (size < wanted) {
+      this.#oversizedSince = 0;
+      const standIn = stuck > 0 && !this.roomOnATurningThread(inFlight);
+      const forCoResidency = size < this.#sizer.wanted(inFlight.count, 0) && this.#coresInUse() < CORES;
+      if (this.#memoryForThread && (standIn || forCoResidency)) this.workers.addThread();
+      return;
+    }
+    if (size === wanted) {
+      this.#oversizedSince = 0;
+      return;
+    }
+    const now = performance.now();
+    if (this.#oversizedSince === 0) this.#oversizedSince = now;
+    if (inFlight.count > 0 && now - this.#oversizedSince < SHRINK_AFTER_MS) return;
+    // Under load one idle thread per look; with nothing in flight, all the extra ones at once.
+    let extra = inFlight.count > 0 ? 1 : size - wanted;
+    let left = size;
+    for (const worker of threads) {
+      if (extra === 0) break;
+      if (this.workers.excluded.has(worker.threadId) || (inFlight.perThread.get(worker.threadId) ?? 0) > 0) continue;
+      extra--;
+      this.#stop(worker, --left);
+    }
+    this.#oversizedSince = 0;
+  }
+
+  /** Whether some thread that turns its event loop has room (counted from the invocations in flight). */
+  roomOnATurningThread(inFlight = this.inFlight()): boolean {
+    const candidates = this.workers.threads.map((worker) => ({ id: worker.threadId, currentUsage: inFlight.perThread.get(worker.threadId) ?? 0 }));
+    return bestThread(this.workers, this.config.tasksPerThread, candidates) !== null;
+  }
+
+  #stop(worker: Worker, threadsLeft: number): void {
+    const { threadId } = worker;
+    this.workers.excluded.add(threadId);
+    this.log.info({ threadId, threads: threadsLeft }, 'stopping a worker thread the pool no longer needs');
+    void worker.terminate();
+    setTimeout(() => {
+      this.workers.excluded.delete(threadId);
+      this.forget(threadId);
+    }, 10_000).unref();
+  }
+
+  /** Threads whose event loop is held by a slice or was saturated at the last sample: each keeps a core busy. */
+  #coresInUse(): number {
+    let inUse = 0;
+    for (const worker of this.workers.threads) {
+      if (this.workers.busy.has(worker.threadId) || this.workers.heartbeats.blocked(worker.threadId)) inUse++;
+    }
+    return inUse;
+  }
+
+  /** With a memory budget: whether one more thread (its own ~11 MB and a worker's usual heap) fits in it. */
+  #memoryAllowsThread(): boolean {
+    const budgetMB = this.config.memory.budgetMB;
+    if (budgetMB === undefined) return true;
+    return process.memoryUsage.rss() / MiB + THREAD_COST_MB + this.#workerMB <= budgetMB;
+  }
+}
