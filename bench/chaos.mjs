@@ -24,16 +24,16 @@
 //                      runtime's own in-flight limit stays 16 (change it with --env)
 //   --env K=V          an extra runtime variable, repeatable (e.g. --env FNPOOL_IDEMPOTENT=1)
 //   --seed N           the PRNG's seed (default 1)
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { EmulatorError } from '../dist/emulator/index.js';
 import { closedLoop } from '../dist/loadgen/load.js';
 import { summarize } from '../dist/loadgen/stats.js';
-import { BENCH, ROOT, Target } from './lib/targets.mjs';
+import { BENCH, Target } from './lib/targets.mjs';
+import { describeMachine } from './lib/machine.mjs';
 import { Progress, f0, f1, f2, table } from './lib/report.mjs';
 
 // --- what is sent, and what each behaviour must be answered with ---------------------------------
@@ -349,16 +349,6 @@ function targetsOf(platform, figures) {
   return targets;
 }
 
-function commit() {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} + uncommitted changes in src/` : head;
-  } catch {
-    return undefined;
-  }
-}
-
 // --- main -----------------------------------------------------------------------------------------
 
 process.on('SIGINT', () => {
@@ -367,7 +357,7 @@ process.on('SIGINT', () => {
   void Promise.allSettled([...running].map((t) => t.stop())).then(() => process.exit(130));
 });
 
-const machine = { nproc: availableParallelism(), cpuModel: cpus()[0]?.model, node: process.version, commit: commit() };
+const machine = describeMachine();
 const settings = {
   count, clients, seed, mixes: Object.fromEntries(mixes.map((m) => [m, MIXES[m]])),
   runtime: { ...RUNTIME, FNPOOL_LOG_LEVEL: 'warn', env: extraEnv },

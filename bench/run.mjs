@@ -8,12 +8,11 @@
 //   --quick            short windows, one round (under a minute in all)
 //   --only 1,4         run only these scenarios (6 uses 1 and 2 when they ran)
 //   --cpu-prof         run fnpool with --cpu-prof; profiles go to bench/results/profiles/
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH, ROOT } from './lib/targets.mjs';
+import { BENCH } from './lib/targets.mjs';
+import { describeMachine } from './lib/machine.mjs';
 import { Progress, f0, f1, f2, markdownTable, table } from './lib/report.mjs';
 import { renderChart } from './lib/svg.mjs';
 import * as s1 from './scenarios/s1-noop.mjs';
@@ -55,29 +54,7 @@ const ctx = {
   nodeArgsFor: args['cpu-prof'] ? (spec) => (spec.kind === 'fnpool' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined) : undefined,
 };
 
-const machine = {
-  nproc: availableParallelism(),
-  cpuModel: (() => {
-    try {
-      return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;
-    } catch {
-      return cpus()[0]?.model;
-    }
-  })(),
-  memoryGB: +(totalmem() / 2 ** 30).toFixed(1),
-  kernel: release(),
-  node: process.version,
-  fnpool: JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
-  commit: (() => {
-    try {
-      const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-      const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-      return dirty ? `${head} + uncommitted changes in src/` : head;
-    } catch {
-      return undefined;
-    }
-  })(),
-};
+const machine = describeMachine();
 const settings = {
   mode: mode.name,
   warmupMs: mode.warmupMs,
