@@ -86,7 +86,6 @@ export interface RuntimeConfig {
   shutdownTimeoutMs: number;
   /** Lifecycle exports (`file.export`): the initializer, FNPOOL_PRE_STOP and FNPOOL_PRE_FREEZE. */
   hooks: { initializer?: string; preStop?: string; preFreeze?: string };
-  /** Run again, once, an invocation whose thread was taken down by another invocation. */
   /**
    * FNPOOL_IDEMPOTENT: the function declares that running an invocation twice is safe, so one
    * that had started on a thread another invocation brought down is run again instead of failed.
