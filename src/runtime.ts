@@ -6,7 +6,8 @@
 import { loadConfig, type RuntimeConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
 import type { Logger } from './logging/logger.js';
-import type { PullWire } from './platforms/platform.js';
+import type { Executor } from './executor/executor.js';
+import type { Adapter, PlatformModule } from './platforms/platform.js';
 import { platformModule } from './platforms/registry.js';
 
 export const EXIT_CONFIG = 2;
@@ -16,29 +17,23 @@ export const EXIT_PLATFORM = 1;
 
 export async function serve(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Promise<void> {
   let config: RuntimeConfig;
-  let wire: PullWire | undefined;
+  let module: PlatformModule;
   try {
     config = loadConfig(env, argv);
-    wire = platformModule(config.platform).wire;
+    module = platformModule(config.platform);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`fnpool: ${err.message}\n`);
     process.exit(EXIT_CONFIG);
   }
-  if (wire === undefined) {
-    process.stderr.write(`fnpool: platform ${config.platform} is not supported by this version yet\n`);
-    process.exit(EXIT_CONFIG);
-  }
 
   const { WorkerPool } = await import('./executor/worker-pool.js');
   const workers = new WorkerPool(config);
-  const [{ createLogger, endLogs }, { Executor }, { PullAdapter }] = await Promise.all([
-    import('./logging/logger.js'), import('./executor/executor.js'), import('./platforms/pull/adapter.js'),
-  ]);
+  const [{ createLogger, endLogs }, { Executor }] = await Promise.all([import('./logging/logger.js'), import('./executor/executor.js')]);
   const log = createLogger({ ...config.worker.log, batched: true });
   guardMainThread(log);
   const executor = await Executor.start(config, log, workers);
-  const adapter = new PullAdapter(config, wire, executor, log);
+  const adapter = await adapterFor(module, config, executor, log);
   let stopping = false;
   const stop = (signal: NodeJS.Signals | 'parent gone' | 'platform', code = 0) => {
     if (stopping) return;
@@ -53,12 +48,22 @@ export async function serve(env: NodeJS.ProcessEnv = process.env, argv: readonly
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   if (config.parentPid !== undefined) watchParent(config.parentPid, () => stop('parent gone'));
-  adapter.start(() => stop('platform', EXIT_PLATFORM));
+  await adapter.start(() => stop('platform', EXIT_PLATFORM));
   log.info({
     platform: config.platform, threads: config.threads, concurrency: config.concurrency,
     timeoutMs: config.timeoutMs, memoryBudgetMB: config.memory.budgetMB, workerHeapMB: config.memory.workerHeapMB,
     handler: config.worker.handler, codeRoot: config.worker.codeRoot,
   }, 'fnpool serving');
+}
+
+/** The pull platforms' shared poll loop with the platform's wire, or the push platform's own server. */
+async function adapterFor(module: PlatformModule, config: RuntimeConfig, executor: Executor, log: Logger): Promise<Adapter> {
+  if (module.wire !== undefined) {
+    const { PullAdapter } = await import('./platforms/pull/adapter.js');
+    return new PullAdapter(config, module.wire, executor, log);
+  }
+  if (module.pushAdapter === undefined) throw new Error(`platform ${module.name} has neither a wire nor a server`);
+  return module.pushAdapter(config, executor, log);
 }
 
 /** A local platform killed outright (SIGKILL) cannot stop its runtime: the runtime notices instead. */

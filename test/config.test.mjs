@@ -96,7 +96,7 @@ test('the bootstrap exits with status 2 and a one-line message on a bad value', 
   assert.equal(res.stderr, 'fnpool: FNPOOL_THREADS="many" is not a number\n');
 });
 
-test('the platform is found from the environment: Lambda, then FC, then FunctionGraph; FNPOOL_PLATFORM forces one', () => {
+test('the platform is found from the environment: Lambda, then FC, then FunctionGraph, then HTTP; FNPOOL_PLATFORM forces one', () => {
   assert.equal(loadConfig({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:1' }).platform, 'lambda');
   assert.equal(loadConfig({ FC_RUNTIME_API: '127.0.0.1:1' }).platform, 'fc');
   assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1' }).platform, 'functiongraph');
@@ -105,13 +105,26 @@ test('the platform is found from the environment: Lambda, then FC, then Function
   assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1', FC_RUNTIME_API: '127.0.0.1:2' }).apiAddress, '127.0.0.1:2');
   assert.equal(loadConfig({ FNPOOL_PLATFORM: 'functiongraph', RUNTIME_API_ADDR: '127.0.0.1:1', AWS_LAMBDA_RUNTIME_API: 'x:1' }).platform, 'functiongraph');
   assert.throws(() => loadConfig({ FNPOOL_PLATFORM: 'lambda' }), /AWS_LAMBDA_RUNTIME_API is not set/);
-  assert.throws(() => loadConfig({ PORT: '8080' }), /platform http .* is not supported by this version yet/);
+  assert.throws(() => loadConfig({ FNPOOL_PLATFORM: 'openedge' }), /platform openedge .* is not supported by this version yet/);
   assert.throws(() => loadConfig({}), (err) => {
     for (const name of ['AWS_LAMBDA_RUNTIME_API', 'FC_RUNTIME_API', 'RUNTIME_API_ADDR', 'FC_SERVER_PORT', 'PORT', '-c', 'FNPOOL_PLATFORM']) {
       assert.ok(err.message.includes(name), `the message names ${name}: ${err.message}`);
     }
     return true;
   });
+});
+
+test('HTTP mode: FC_SERVER_PORT (default 9000) or PORT (default 8080), FNPOOL_HOST, FNPOOL_QUEUE, Knative errors as 500', () => {
+  const fc = loadConfig({ FC_FUNC_CODE_PATH: '/code' });
+  assert.equal(fc.platform, 'http');
+  assert.deepEqual(fc.server, { host: '0.0.0.0', port: 9000, queue: fc.concurrency, errorStatus: 404 });
+  assert.equal(fc.worker.codeRoot, '/code');
+  assert.equal(fc.maxRequestBytes, 32 * 1024 * 1024);
+  assert.equal(loadConfig({ FC_SERVER_PORT: '9001' }).server.port, 9001);
+  const knative = loadConfig({ PORT: '8081', K_SERVICE: 'svc', FNPOOL_HOST: '127.0.0.1', FNPOOL_QUEUE: '0' });
+  assert.deepEqual(knative.server, { host: '127.0.0.1', port: 8081, queue: 0, errorStatus: 500 });
+  assert.equal(knative.maxRequestBytes, 6 * 1024 * 1024);
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
 });
 
 test('Lambda: _HANDLER, LAMBDA_TASK_ROOT, memory budget, one at a time unless AWS_LAMBDA_MAX_CONCURRENCY', () => {

@@ -93,6 +93,8 @@ export interface RuntimeConfig {
   idempotent: boolean;
   /** Stop (as on SIGTERM) when this process is gone: set by `fnpool start` for the runtime it runs. */
   parentPid?: number;
+  /** Push platforms over HTTP: where to listen, how many may wait for a slot (FNPOOL_QUEUE), the status of an error answer. */
+  server?: { host: string; port: number; queue: number; errorStatus: number };
   worker: WorkerConfig;
 }
 
@@ -158,6 +160,12 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     shutdownTimeoutMs: number(env, ['FNPOOL_SHUTDOWN_TIMEOUT_MS'], 10_000, { min: 0, max: 3_600_000, integer: true, unit: 'ms' }),
     parentPid: number(env, ['FNPOOL_PARENT_PID'], undefined, { min: 1, integer: true }),
     hooks: { initializer, preStop: optionalString(env, 'FNPOOL_PRE_STOP'), preFreeze: optionalString(env, 'FNPOOL_PRE_FREEZE') },
+    server: p.server === undefined ? undefined : {
+      host: optionalString(env, 'FNPOOL_HOST') ?? '0.0.0.0',
+      port: p.server.port,
+      queue: number(env, ['FNPOOL_QUEUE'], concurrency, { min: 0, max: 100_000, integer: true }),
+      errorStatus: p.server.errorStatus,
+    },
     idempotent: oneOf(env, ['FNPOOL_IDEMPOTENT'], ['1', '0', 'true', 'false'] as const, '0').match(/^(1|true)$/) !== null,
     worker: {
       platform,

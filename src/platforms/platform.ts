@@ -6,14 +6,16 @@
 //
 // A platform folder holds the same files for every platform:
 //   index.ts     the PlatformModule: how it is detected, what its environment says (settings)
-//   wire.ts      pull platforms: the PullWire (paths, headers → invocation, outcome → request)
+//   wire.ts      pull platforms: the PullWire (paths, headers → invocation, outcome → request);
+//                push platforms: requests → invocations, outcomes → answers (their server.ts serves them)
 //   context.ts   worker side: what the platform adds to the handler's context object
 //   emulator.ts  the local platform: the EmulatorWire of its runtime API, and the environment
 //                a bootstrap gets from it (loaded by the CLI, the tests and the benchmarks only)
 import { ConfigError, type Env, optionalString } from '../config/env.js';
-import type { LogStyle } from '../config/config.js';
+import type { LogStyle, RuntimeConfig } from '../config/config.js';
 import type { WireError } from '../errors.js';
-import type { Outcome } from '../executor/executor.js';
+import type { Executor, Outcome } from '../executor/executor.js';
+import type { Logger } from '../logging/logger.js';
 import type { HttpRequestMeta, InvocationMeta } from '../protocol.js';
 
 export const PLATFORM_NAMES = ['functiongraph', 'lambda', 'fc', 'http', 'openedge'] as const;
@@ -54,6 +56,8 @@ export interface PlatformSettings {
     attrs?: Record<string, string>;
   };
   log?: Partial<LogStyle>;
+  /** Push platforms served over HTTP: where to listen, and the status of an error answer. */
+  server?: { port: number; errorStatus: number };
 }
 
 /** One platform: detected from the environment, configured from it, served by an adapter. */
@@ -67,6 +71,16 @@ export interface PlatformModule {
   settings(env: Env): PlatformSettings;
   /** The pull wire, for platforms served by the shared poll loop (pull/adapter.ts). */
   readonly wire?: PullWire;
+  /** Push platforms: the adapter that takes the platform's calls (loaded only when the platform is chosen). */
+  pushAdapter?(config: RuntimeConfig, executor: Executor, log: Logger): Promise<Adapter>;
+}
+
+/** What serves a platform, pull or push: started once the workers are ready, stopped on SIGTERM. */
+export interface Adapter {
+  /** Starts taking invocations; onFatal: the platform (or the server) says the runtime must go. */
+  start(onFatal: (reason: string) => void): void | Promise<void>;
+  /** Takes no more invocations, lets those in flight end (or answers them Runtime.Shutdown), answers all. */
+  stop(): Promise<void>;
 }
 
 /** The headers of one response, lower-cased (as undici gives them). */

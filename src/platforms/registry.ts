@@ -5,12 +5,12 @@ import { PLATFORM_NAMES, type PlatformModule, type PlatformName } from './platfo
 import { functiongraph } from './functiongraph/index.js';
 import { lambda } from './lambda/index.js';
 import { fc } from './fc/index.js';
+import { http } from './http/index.js';
 
-const MODULES: Partial<Record<PlatformName, PlatformModule>> = { functiongraph, lambda, fc };
+const MODULES: Partial<Record<PlatformName, PlatformModule>> = { functiongraph, lambda, fc, http };
 
 /** Platforms of the contract that this version cannot serve yet: how each would be detected. */
 const PLANNED: Partial<Record<PlatformName, { title: string; detectedBy: readonly string[] }>> = {
-  http: { title: 'HTTP server (FC custom runtime, Knative)', detectedBy: ['FC_SERVER_PORT', 'FC_FUNC_CODE_PATH', 'PORT'] },
   openedge: { title: 'OpenEdge gRPC', detectedBy: ['-c CONFIG'] },
 };
 

@@ -1,5 +1,6 @@
 // Test harness: the real `bootstrap` as a child process against the emulator of a pull platform
-// (FunctionGraph, Lambda or FC) on a loopback port, with a real handler folder. Collects the
+// (FunctionGraph, Lambda or FC) on a loopback port, or in HTTP mode (platform 'http': the test
+// calls the runtime's own port with runtime.request), with a real handler folder. Collects the
 // runtime's stdout as parsed JSON log records. The behaviour suites run once per platform
 // (forEachPlatform): a test gives the function's settings once and each platform's local emulator
 // writes them in that platform's own variables.
@@ -7,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { after, describe } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { launchEnvironment, PullEmulator } from '../../dist/emulator/index.js';
 
 /** Every pull platform, or the ones FNPOOL_TEST_PLATFORMS names (comma-separated). */
@@ -70,11 +72,12 @@ export async function startRuntime(opts = {}) {
   // as many as the other platforms run by default.
   // opts.classic: Lambda as it is without Managed Instances, one invocation at a time.
   if (platform === 'lambda' && !opts.classic) settings.concurrency ??= Math.ceil(settings.cpus) * Number(given.FNPOOL_TASKS_PER_THREAD ?? 8);
-  const emulator = opts.emulator ?? await PullEmulator.start({ platform, port: 0, functionTimeoutMs: Math.round(settings.timeout * 1000) });
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
-  const env = launchEnvironment(platform, settings, emulator.address, {
-    ...base, RUNTIME_FUNC_NAME: 'test-fn', AWS_LAMBDA_FUNCTION_NAME: 'test-fn', FC_FUNCTION_NAME: 'test-fn', FNPOOL_LOG_LEVEL: 'debug',
-  });
+  const ids = { ...base, RUNTIME_FUNC_NAME: 'test-fn', AWS_LAMBDA_FUNCTION_NAME: 'test-fn', FC_FUNCTION_NAME: 'test-fn', FNPOOL_LOG_LEVEL: 'debug' };
+  // HTTP mode has no emulator: the test is the platform, calling the runtime's port (runtime.request).
+  const emulator = platform === 'http' ? undefined
+    : opts.emulator ?? await PullEmulator.start({ platform, port: 0, functionTimeoutMs: Math.round(settings.timeout * 1000) });
+  const env = emulator === undefined ? httpEnvironment(settings, ids) : launchEnvironment(platform, settings, emulator.address, ids);
   // fnpool's JSON records (the suite reads them), not Lambda's Text lines, unless opts.platformLogs.
   if (platform === 'lambda' && !opts.platformLogs) env.FNPOOL_LOG_FORMAT = 'json';
   Object.assign(env, rest);
@@ -105,7 +108,7 @@ export async function startRuntime(opts = {}) {
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => stderr.push(chunk));
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  started.add({ child, emulator, ownEmulator: !opts.emulator });
+  started.add({ child, emulator, ownEmulator: emulator !== undefined && !opts.emulator });
 
   /** Resolves with the first record that matches, failing after timeoutMs. */
   const waitForLog = (predicate, timeoutMs = 10_000) => new Promise((resolve, reject) => {
@@ -144,8 +147,13 @@ export async function startRuntime(opts = {}) {
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const result = await exited;
-      if (!opts.emulator) await emulator.close();
+      if (!opts.emulator) await emulator?.close();
       return result;
+    },
+    /** HTTP mode: one request to the runtime's port; the body comes back as a Buffer. */
+    async request(pathAndQuery, { method = 'POST', headers = {}, body } = {}) {
+      const res = await request(new URL(pathAndQuery, runtime.url), { method, headers, body });
+      return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
     },
   };
   if (opts.ready !== false) {
@@ -153,8 +161,21 @@ export async function startRuntime(opts = {}) {
       waitForLog((r) => /^(fnpool serving|function init failed)/.test(r.msg ?? r.message ?? r.unparsed?.split('\t')[3] ?? ''), 20_000),
       exited.then(({ code, signal }) => { throw new Error(`bootstrap exited early (${signal ?? code}): ${stderr.join('')}`); }),
     ]);
+    if (platform === 'http') runtime.url = `http://127.0.0.1:${(await waitForLog((r) => /^listening on/.test(r.msg ?? ''))).port}`;
   }
   return runtime;
+}
+
+/** What FC's custom runtime gets in HTTP mode, on a port of the system's choosing. */
+function httpEnvironment(settings, base) {
+  const env = {
+    ...base, FC_SERVER_PORT: '0', FC_FUNC_CODE_PATH: settings.dir, FNPOOL_HANDLER: settings.handler,
+    FNPOOL_TIMEOUT: String(settings.timeout), FNPOOL_THREADS: String(Math.ceil(settings.cpus)),
+  };
+  if (settings.memory !== undefined) env.FNPOOL_MEMORY_MB = String(settings.memory);
+  if (settings.concurrency !== undefined) env.FNPOOL_CONCURRENCY = String(settings.concurrency);
+  if (settings.initializer !== undefined) env.FNPOOL_INITIALIZER = settings.initializer;
+  return env;
 }
 
 /** Records that an invocation's handler logged (not the runtime's own summary). */

@@ -7,7 +7,7 @@
 // lines frame every invocation on stdout.
 import { ErrorType, runtimeError } from '../../errors.js';
 import type { Outcome } from '../../executor/executor.js';
-import type { HttpRequestMeta, HttpResponseMeta } from '../../protocol.js';
+import type { HttpRequestMeta, HttpResponseMeta, InvocationMeta } from '../../protocol.js';
 import {
   errorJson, header, headerFields, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest,
 } from '../platform.js';
@@ -37,7 +37,7 @@ const CREDENTIALS = [
   ['securityToken', 'x-fc-security-token'],
 ] as const;
 
-type Kind = 'Invoke' | 'Initialize' | 'PreStop' | 'PreFreeze';
+export type Kind = 'Invoke' | 'Initialize' | 'PreStop' | 'PreFreeze';
 const KINDS: Record<string, Kind> = { 0: 'Invoke', 1: 'Initialize', 2: 'PreStop', 3: 'PreFreeze' };
 
 export const fcWire: PullWire = {
@@ -47,18 +47,13 @@ export const fcWire: PullWire = {
   initFailure: 'serve',
 
   invocation(headers: WireHeaders, arrivedAtMs: number, defaults: WireDefaults): WireInvocation {
-    const fields: Record<string, string> = {};
-    const secrets: string[] = [];
-    headerFields(headers, FIELDS, fields);
-    headerFields(headers, CREDENTIALS, fields, secrets);
     const requestId = header(headers, 'x-fc-request-id') ?? '';
     const out: WireInvocation = {
       deadlineMs: deadlineOf(headers, arrivedAtMs, defaults.timeoutMs),
-      meta: { invokeType: 'sync', fields, secrets },
+      meta: fcInvocationMeta(headers),
     };
     const kind = kindOf(headers, defaults);
-    out.startLine = `FC ${kind} Start RequestId: ${requestId}`;
-    out.endLine = (ok) => `FC ${kind} End RequestId: ${requestId}${ok ? '' : ', Error: Unhandled function error'}`;
+    Object.assign(out, fcLogLines(kind, requestId));
     if (kind === 'Invoke') {
       const params = header(headers, 'x-fc-http-params');
       if (params !== undefined) {
@@ -90,6 +85,23 @@ export const fcWire: PullWire = {
   },
 };
 
+/** What FC's request headers tell the handler's context (the same on the runtime API and in HTTP mode). */
+export function fcInvocationMeta(headers: WireHeaders): InvocationMeta {
+  const fields: Record<string, string> = {};
+  const secrets: string[] = [];
+  headerFields(headers, FIELDS, fields);
+  headerFields(headers, CREDENTIALS, fields, secrets);
+  return { invokeType: 'sync', fields, secrets };
+}
+
+/** The "FC Invoke Start/End RequestId:" lines FC's console and log tail look for. */
+export function fcLogLines(kind: Kind, requestId: string): Pick<WireInvocation, 'startLine' | 'endLine'> {
+  return {
+    startLine: `FC ${kind} Start RequestId: ${requestId}`,
+    endLine: (ok) => `FC ${kind} End RequestId: ${requestId}${ok ? '' : ', Error: Unhandled function error'}`,
+  };
+}
+
 function deadlineOf(headers: WireHeaders, arrivedAtMs: number, timeoutMs: number): number {
   const deadline = Number(header(headers, 'x-fc-function-deadline'));
   if (Number.isFinite(deadline) && deadline > 0) return deadline;
@@ -112,7 +124,7 @@ function kindOf(headers: WireHeaders, defaults: WireDefaults): Kind {
 }
 
 /** The export a lifecycle call runs: fnpool's setting, else what FC names; undefined when none (answered at once). */
-function hookOf(kind: Kind, headers: WireHeaders, defaults: WireDefaults): string | undefined {
+export function hookOf(kind: Kind, headers: WireHeaders, defaults: WireDefaults): string | undefined {
   const named = header(headers, 'x-fc-function-handler');
   switch (kind) {
     case 'Initialize':

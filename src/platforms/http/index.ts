@@ -1,0 +1,51 @@
+// The HTTP server mode (push): Function Compute's custom runtime and custom container, Knative and
+// Cloud Run start the runtime and call it over HTTP. Selected by FC_SERVER_PORT (FC: listen on it,
+// default 9000), FC_FUNC_CODE_PATH, or PORT (Knative, Cloud Run: default 8080). Knative (K_SERVICE
+// set) answers a function error with 500 instead of FC's 404. FC's environment names the code
+// folder and the function; the handler is FNPOOL_HANDLER (FC's handler field means nothing to a
+// custom runtime), and the deadline comes with each request as x-fc-function-timeout.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Env, number, optionalString } from '../../config/env.js';
+import type { PlatformModule, PlatformSettings } from '../platform.js';
+
+const MiB = 1024 * 1024;
+/** The folder of `bootstrap` (a checkout or an uploaded package): the code's folder when nothing names one. */
+const BOOTSTRAP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const http: PlatformModule = {
+  name: 'http',
+  title: 'HTTP server (FC custom runtime or container, Knative, Cloud Run)',
+  detectedBy: ['FC_SERVER_PORT', 'FC_FUNC_CODE_PATH', 'PORT'],
+  settings(env: Env): PlatformSettings {
+    const onFc = optionalString(env, 'FC_SERVER_PORT') !== undefined || optionalString(env, 'FC_FUNC_CODE_PATH') !== undefined;
+    const port = onFc
+      ? number(env, ['FC_SERVER_PORT'], 9000, { min: 0, max: 65_535, integer: true })
+      : number(env, ['PORT'], 8080, { min: 0, max: 65_535, integer: true });
+    const knative = optionalString(env, 'K_SERVICE') !== undefined;
+    const settings: PlatformSettings = {
+      codeRoot: optionalString(env, 'FC_FUNC_CODE_PATH') ?? optionalString(env, 'RUNTIME_CODE_ROOT') ?? codeBesideBootstrap(),
+      memoryMB: number(env, ['FC_FUNCTION_MEMORY_SIZE'], undefined, { min: 1, max: 1_048_576, integer: true, unit: 'MB' }),
+      function: {
+        name: optionalString(env, 'FC_FUNCTION_NAME') ?? optionalString(env, 'K_SERVICE'),
+        version: optionalString(env, 'FC_QUALIFIER') ?? optionalString(env, 'K_REVISION') ?? 'LATEST',
+      },
+      server: { port, errorStatus: knative ? 500 : 404 },
+    };
+    // FC takes events and results of up to 32 MB.
+    if (onFc) {
+      settings.maxRequestBytes = { bytes: 32 * MiB, from: 'FNPOOL_MAX_REQUEST_BYTES' };
+      settings.maxResponseBytes = { bytes: 32 * MiB, from: 'FNPOOL_MAX_RESPONSE_BYTES' };
+    }
+    return settings;
+  },
+  async pushAdapter(config, executor, log) {
+    const { HttpAdapter } = await import('./server.js');
+    return new HttpAdapter(config, executor, log);
+  },
+};
+
+/** The folder of bootstrap when fnpool was uploaded beside the code (fnpool-runtime/), else undefined (the working folder). */
+function codeBesideBootstrap(): string | undefined {
+  return path.basename(BOOTSTRAP_DIR) === 'fnpool-runtime' ? path.dirname(BOOTSTRAP_DIR) : undefined;
+}

@@ -1,0 +1,227 @@
+// HTTP mode's server: the platform calls the runtime (FC's custom runtime and container, Knative,
+// Cloud Run), and each request becomes one invocation on the shared executor, answered on the same
+// connection (wire.ts says how). node:http, with keep-alive and no idle timeout of its own: FC
+// keeps sockets open for reuse for 15 minutes or more, and must not find them closed under it.
+//
+// Admission: at most FNPOOL_CONCURRENCY invocations run at once (the executor's slots); up to
+// FNPOOL_QUEUE more wait for a slot in arrival order, their wait counting against their deadline;
+// past that a request is answered 429 with Retry-After at once and nothing runs. A body over the
+// size limit is refused with 413, before it is read whole when its Content-Length says so.
+// On stop: the listener closes, answers carry Connection: close, those waiting for a slot get
+// Runtime.Shutdown, and those running get the shutdown timeout (executor.shutdown).
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { RuntimeConfig } from '../../config/config.js';
+import { ErrorType, runtimeError, type WireError } from '../../errors.js';
+import type { Slot } from '../../executor/admission.js';
+import type { Executor, Invocation, Outcome } from '../../executor/executor.js';
+import { recordInvocation } from '../../executor/invocation-record.js';
+import type { Logger } from '../../logging/logger.js';
+import { writeLine } from '../../logging/logger.js';
+import { header, type Adapter, type WireDefaults } from '../platform.js';
+import { answerOf, invocationOf, routeOf, type Answer } from './wire.js';
+
+/** What a client told to come back later should wait, seconds. */
+const RETRY_AFTER_S = 1;
+/** After refusing a request whose body is still coming: how long, and how much of it, to read and drop before closing instead. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+
+export class HttpAdapter implements Adapter {
+  readonly #config: RuntimeConfig;
+  readonly #server: NonNullable<RuntimeConfig['server']>;
+  readonly #executor: Executor;
+  readonly #log: Logger;
+  readonly #defaults: WireDefaults;
+  readonly #http: Server;
+  /** Requests waiting for a slot: told to stop when the runtime stops. */
+  readonly #waiting = new Set<() => void>();
+  /** Answers being written, awaited by stop(). */
+  readonly #answering = new Set<Promise<void>>();
+  #stopping = false;
+
+  constructor(config: RuntimeConfig, executor: Executor, log: Logger) {
+    if (config.server === undefined) throw new Error('HTTP mode needs the server settings');
+    this.#config = config;
+    this.#server = config.server;
+    this.#executor = executor;
+    this.#log = log;
+    this.#defaults = { timeoutMs: config.timeoutMs, hooks: config.hooks };
+    this.#http = createServer((req, res) => {
+      const answered = this.#handle(req, res).catch((err: unknown) => {
+        this.#log.error({ err }, 'internal error while answering a request');
+        if (!res.headersSent) send(res, { status: 500, headers: {}, body: '' });
+      });
+      this.#answering.add(answered);
+      void answered.finally(() => this.#answering.delete(answered));
+    });
+    // No timeouts of the server's own: deadlines are per invocation, and idle sockets are the platform's to close.
+    this.#http.keepAliveTimeout = 0;
+    this.#http.requestTimeout = 0;
+  }
+
+  start(onFatal: (reason: string) => void): Promise<void> {
+    return new Promise((resolve) => {
+      this.#http.once('error', (err) => {
+        this.#log.error({ err }, `cannot listen on ${this.#server.host}:${this.#server.port}`);
+        onFatal(`cannot listen: ${err.message}`);
+        resolve();
+      });
+      this.#http.listen(this.#server.port, this.#server.host, () => {
+        const { address, port } = this.#http.address() as AddressInfo;
+        this.#log.info({ address, port }, `listening on http://${address}:${port}`);
+        resolve();
+      });
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAtMs = Date.now();
+    const receivedAt = performance.now();
+    const requestId = header(req.headers, 'x-fc-request-id') ?? randomUUID();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    if (this.#stopping) return this.#refuse(req, res, requestId, runtimeError(ErrorType.Shutdown, 'the runtime is stopping'));
+    const limit = this.#config.maxRequestBytes;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return this.#refuse(req, res, requestId, this.#tooLarge(declared), 413);
+    const { admission } = this.#executor;
+    if (admission.inFlight >= admission.concurrency && admission.waiting >= this.#server.queue) {
+      return this.#refuse(req, res, requestId, undefined, 429);
+    }
+    const body = await readBody(req, limit);
+    if (body === undefined) return this.#refuse(req, res, requestId, this.#tooLarge(), 413);
+
+    const route = routeOf(method, url, req.headers);
+    const wired = invocationOf(route, method, url, req.headers, arrivedAtMs, this.#defaults, requestId);
+    const inv: Invocation = {
+      requestId, body, deadlineMs: wired.deadlineMs, timeoutMs: wired.deadlineMs - arrivedAtMs, receivedAt,
+      meta: wired.meta, entry: wired.entry, http: wired.http,
+    };
+    const admitted = await this.#admit(inv.deadlineMs);
+    let outcome: Outcome;
+    if (admitted === 'timeout' || admitted === 'stopped') {
+      const error = admitted === 'timeout'
+        ? runtimeError(ErrorType.Timeout, `Task timed out after ${(inv.timeoutMs / 1000).toFixed(2)} seconds (waiting for a free slot)`)
+        : runtimeError(ErrorType.Shutdown, 'the runtime stopped before the invocation started');
+      outcome = { ok: false, error };
+      recordInvocation(this.#log, inv, outcome, undefined);
+    } else {
+      if (wired.startLine !== undefined) writeLine(wired.startLine);
+      const initFailure = this.#executor.initFailure;
+      outcome = await (wired.done
+        ? this.#executor.settle(inv, admitted, initFailure !== undefined ? { ok: false, error: initFailure } : { ok: true, body: 'null' })
+        : this.#executor.run(inv, admitted));
+      if (wired.endLine !== undefined) writeLine(wired.endLine(outcome.ok));
+    }
+    send(res, this.#closing(answerOf(requestId, outcome, this.#server.errorStatus)));
+  }
+
+  /** A slot, or why none came: the deadline passed, or the runtime stopped, while waiting. */
+  #admit(deadlineMs: number): Promise<Slot | 'timeout' | 'stopped'> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (result: Slot | 'timeout' | 'stopped') => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        this.#waiting.delete(stopped);
+        resolve(result);
+        return true;
+      };
+      const stopped = () => finish('stopped');
+      const timer = setTimeout(() => finish('timeout'), Math.max(0, deadlineMs - Date.now()));
+      this.#waiting.add(stopped);
+      // A slot that comes after the wait ended is given back at once.
+      void this.#executor.admission.acquire().then((slot) => { if (!finish(slot)) slot.release(); });
+    });
+  }
+
+  /** Answers without running anything: an error in the platform's shape, or 429 when full. */
+  #refuse(req: IncomingMessage, res: ServerResponse, requestId: string, error: WireError | undefined, status?: number): void {
+    let answer: Answer;
+    if (error === undefined) {
+      const { admission } = this.#executor;
+      answer = {
+        status: 429,
+        headers: { 'x-fc-request-id': requestId, 'retry-after': String(RETRY_AFTER_S), 'content-type': 'application/json' },
+        body: JSON.stringify({ errorMessage: `${admission.inFlight} invocations are running and ${admission.waiting} waiting (FNPOOL_QUEUE=${this.#server.queue}): try again later` }),
+      };
+    } else {
+      answer = answerOf(requestId, { ok: false, error }, status ?? this.#server.errorStatus);
+      if (status !== undefined) answer.headers['x-fc-status'] = String(status);
+    }
+    if (!req.complete) this.#drop(req, answer);
+    send(res, this.#closing(answer));
+  }
+
+  /**
+   * The rest of a refused request's body is read and dropped, so that the connection stays usable
+   * and the client, still sending, is not reset before it reads the answer. Past LINGER_BYTES (or
+   * LINGER_MS) the socket is closed instead: a client may not make the runtime read without end.
+   */
+  #drop(req: IncomingMessage, answer: Answer): void {
+    if (Number(req.headers['content-length'] ?? 0) > LINGER_BYTES) {
+      answer.headers.connection = 'close';
+      return;
+    }
+    let dropped = 0;
+    const linger = setTimeout(() => req.destroy(), LINGER_MS).unref();
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER_BYTES) req.destroy();
+    });
+    req.once('end', () => clearTimeout(linger));
+    req.once('close', () => clearTimeout(linger));
+    req.resume();
+  }
+
+  #tooLarge(bytes?: number): WireError {
+    const size = bytes === undefined ? 'over' : `${bytes} bytes, over`;
+    return runtimeError(ErrorType.RequestTooLarge,
+      `the request body is ${size} the limit of ${this.#config.maxRequestBytes} bytes (${this.#config.maxRequestBytesFrom})`);
+  }
+
+  #closing(answer: Answer): Answer {
+    if (this.#stopping) answer.headers.connection = 'close';
+    return answer;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#http.close();
+    this.#http.closeIdleConnections();
+    for (const stop of [...this.#waiting]) stop();
+    await this.#executor.shutdown(this.#config.shutdownTimeoutMs);
+    await Promise.allSettled([...this.#answering]);
+    this.#http.closeAllConnections();
+  }
+}
+
+/** The body, or undefined as soon as it passes the limit (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
