@@ -75,7 +75,7 @@ forEachPlatform((platform) => {
   });
 
   describe('deadline races', () => {
-    test('tasks that reach their thread at or after their deadline are still answered, once', async () => {
+    test('tasks that reach their thread at or after their deadline are still answered, once', { skip: platform === 'http' && 'counts the answers the emulator received' }, async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_TIMEOUT: '0.004', RUNTIME_CPU: '2' } });
       try {
         const results = await Promise.all(Array.from({ length: 300 }, (_, i) => rt.invoke({ action: 'echo', i }, { timeoutMs: 10_000 })));
@@ -127,4 +127,4 @@ forEachPlatform((platform) => {
       }
     });
   });
-});
+}, { http: true });

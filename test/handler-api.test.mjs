@@ -161,4 +161,4 @@ forEachPlatform((platform) => {
       }
     });
   });
-});
+}, { http: true });

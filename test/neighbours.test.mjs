@@ -128,4 +128,4 @@ forEachPlatform((platform) => {
       });
     }
   });
-});
+}, { http: true });

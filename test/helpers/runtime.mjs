@@ -5,6 +5,8 @@
 // (forEachPlatform): a test gives the function's settings once and each platform's local emulator
 // writes them in that platform's own variables.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { after, describe } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +16,15 @@ import { launchEnvironment, PullEmulator } from '../../dist/emulator/index.js';
 /** Every pull platform, or the ones FNPOOL_TEST_PLATFORMS names (comma-separated). */
 export const TEST_PLATFORMS = (process.env.FNPOOL_TEST_PLATFORMS ?? 'functiongraph,lambda,fc').split(',').map((p) => p.trim()).filter(Boolean);
 
-/** Runs the suites that body declares once per platform, each under a describe named for it. */
-export function forEachPlatform(body) {
-  for (const platform of TEST_PLATFORMS) describe(`on ${platform}`, () => body(platform));
+/**
+ * Runs the suites that body declares once per platform, each under a describe named for it; with
+ * { http: true }, in HTTP mode too (suites that only invoke and read logs, not the emulator's
+ * own records), unless FNPOOL_TEST_PLATFORMS leaves it out.
+ */
+export function forEachPlatform(body, { http = false } = {}) {
+  const platforms = http && (process.env.FNPOOL_TEST_PLATFORMS === undefined || TEST_PLATFORMS.includes('http'))
+    ? [...TEST_PLATFORMS.filter((p) => p !== 'http'), 'http'] : TEST_PLATFORMS.filter((p) => p !== 'http');
+  for (const platform of platforms) describe(`on ${platform}`, () => body(platform));
 }
 
 /**
@@ -137,7 +145,8 @@ export async function startRuntime(opts = {}) {
     stderr,
     exited,
     waitForLog,
-    invoke: (event, invokeOpts) => emulator.invoke(event, { timeoutMs: 20_000, ...invokeOpts }),
+    invoke: (event, invokeOpts) => (emulator === undefined ? invokeOverHttp(runtime, event, settings, invokeOpts)
+      : emulator.invoke(event, { timeoutMs: 20_000, ...invokeOpts })),
     /** The parsed JSON result of a successful invocation. */
     async call(event, invokeOpts) {
       const res = await runtime.invoke(event, invokeOpts);
@@ -150,9 +159,16 @@ export async function startRuntime(opts = {}) {
       if (!opts.emulator) await emulator?.close();
       return result;
     },
+    /** HTTP mode: sets runtime.url once the runtime says where it listens (in any log format). */
+    async listening() {
+      const said = /listening on http:\/\/\S+:(\d+)/;
+      const record = await waitForLog((r) => said.test(r.msg ?? r.unparsed ?? ''));
+      runtime.url = `http://127.0.0.1:${said.exec(record.msg ?? record.unparsed)[1]}`;
+      return runtime.url;
+    },
     /** HTTP mode: one request to the runtime's port; the body comes back as a Buffer. */
     async request(pathAndQuery, { method = 'POST', headers = {}, body } = {}) {
-      const res = await request(new URL(pathAndQuery, runtime.url), { method, headers, body });
+      const res = await request(new URL(pathAndQuery, runtime.url ?? await runtime.listening()), { method, headers, body });
       return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
     },
   };
@@ -161,9 +177,35 @@ export async function startRuntime(opts = {}) {
       waitForLog((r) => /^(fnpool serving|function init failed)/.test(r.msg ?? r.message ?? r.unparsed?.split('\t')[3] ?? ''), 20_000),
       exited.then(({ code, signal }) => { throw new Error(`bootstrap exited early (${signal ?? code}): ${stderr.join('')}`); }),
     ]);
-    if (platform === 'http') runtime.url = `http://127.0.0.1:${(await waitForLog((r) => /^listening on/.test(r.msg ?? ''))).port}`;
+    if (platform === 'http') await runtime.listening();
   }
   return runtime;
+}
+
+/**
+ * HTTP mode's POST /invoke, answered in the emulator's InvokeResult shape, so that the behaviour
+ * suites read both alike: the deadline header FC sends, the request id given or made up here,
+ * and a request refused with 429 sent again, as the platform's own queue would.
+ */
+async function invokeOverHttp(runtime, event, settings, opts = {}) {
+  const requestId = opts.requestId ?? randomUUID();
+  const body = Buffer.isBuffer(event) || typeof event === 'string' ? event : JSON.stringify(event);
+  const headers = { 'x-fc-request-id': requestId, 'x-fc-function-timeout': String(settings.timeout), ...opts.headers };
+  // A platform sends no more than the runtime takes: it holds what a 429 refused and sends it again.
+  let res;
+  let handedOutAt;
+  do {
+    if (res !== undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    handedOutAt = performance.now();
+    res = await runtime.request('/invoke', { headers, body });
+  } while (res.status === 429);
+  const answeredAt = performance.now();
+  const ok = res.status === 200;
+  const flat = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+  return {
+    requestId, ok, status: res.status, headers: flat, body: res.body, contentType: flat['content-type'],
+    error: ok ? undefined : JSON.parse(res.body.toString('utf8')), queuedAt: handedOutAt, handedOutAt, answeredAt,
+  };
 }
 
 /** What FC's custom runtime gets in HTTP mode, on a port of the system's choosing. */

@@ -1,4 +1,4 @@
-// What the tests need to know of each pull platform's wire, to play a platform by hand (a bare
+// What the tests need to know of each platform's wire, to play a platform by hand (a bare
 // API that answers as no emulator would) and to check what the runtime posted.
 export const WIRE = {
   functiongraph: {
@@ -15,6 +15,11 @@ export const WIRE = {
   fc: {
     idHeader: 'x-fc-request-id',
     answerPath: (id, ok) => `/2020-11-11/runtime/invocation/${id}/${ok ? 'response' : 'error'}`,
+    credentials: ['x-fc-access-key-id', 'x-fc-access-key-secret', 'x-fc-security-token'],
+  },
+  // HTTP mode: FC's custom runtime is called with the same headers (there is no API to answer).
+  http: {
+    idHeader: 'x-fc-request-id',
     credentials: ['x-fc-access-key-id', 'x-fc-access-key-secret', 'x-fc-security-token'],
   },
 };
