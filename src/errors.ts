@@ -22,6 +22,8 @@ export const ErrorType = {
    * blocked or brought down, and could not go on (a casualty, not a culprit).
    */
   NeighbourFailed: 'Runtime.NeighbourFailed',
+  /** fnpool's addition: the caller went away before the answer (HTTP mode); seen in logs and by context.signal only. */
+  Cancelled: 'Runtime.Cancelled',
   /** fnpool's own addition: the event body could not be read in full (the connection broke). */
   InvalidRequest: 'Runtime.InvalidRequest',
 } as const;

@@ -98,7 +98,10 @@ export type TaskResult = OkResult | ErrorResult | SkippedResult | AbortedResult;
 export type ControlMessage =
   | { type: 'loaded'; threadId: number }
   | { type: 'ready'; threadId: number; initDurationMs: number; error?: WireError }
-  | { type: 'abort'; requestId: string; reason: 'timeout' | 'shutdown' }
+  | { type: 'abort'; requestId: string; reason: AbortReason }
   | { type: 'abort-all'; reason: 'shutdown' };
+
+/** Why a running invocation is ended early: its deadline, the runtime stopping, or its caller gone (HTTP mode). */
+export type AbortReason = 'timeout' | 'shutdown' | 'cancelled';
 
 export const CONTROL_CHANNEL = 'fnpool:control';

@@ -2,7 +2,10 @@
 // and these tests are the platform, calling its port through real sockets (undici).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startRuntime } from './helpers/runtime.mjs';
 
 const json = (res) => JSON.parse(res.body.toString('utf8'));
@@ -122,6 +125,37 @@ describe('HTTP mode: admission', () => {
       assert.equal(second.headers['x-fc-error-type'], 'Runtime.Timeout');
       assert.ok(Date.now() - t0 < 1400, `answered after ${Date.now() - t0} ms`);
       assert.equal((await first).status, 200);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
+describe('HTTP mode: callers that go away', () => {
+  test("a caller that disconnects aborts its invocation's context.signal and frees its slot; one still waiting never runs", async () => {
+    const rt = await startRuntime({ platform: 'http', env: { FNPOOL_CONCURRENCY: '1', RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '20' } });
+    try {
+      const running = new AbortController();
+      const waiting = new AbortController();
+      const marker = path.join(mkdtempSync(path.join(tmpdir(), 'fnpool-gone-')), 'ran');
+      const first = rt.request('/invoke', { headers: { 'x-fc-request-id': 'gone-1' }, body: '{"action":"cooperative"}', signal: running.signal }).catch((err) => err);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = rt.request('/invoke', { headers: { 'x-fc-request-id': 'gone-2' }, body: JSON.stringify({ action: 'mark', path: marker }), signal: waiting.signal }).catch((err) => err);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      waiting.abort();
+      running.abort();
+      await Promise.all([first, second]);
+      const aborted = await rt.waitForLog((r) => r.requestId === 'gone-1' && /signal aborted/.test(r.msg ?? ''), 3000);
+      assert.match(aborted.msg, /Runtime\.Cancelled/);
+      // The one slot is free again at once, and what waited for it did not run.
+      const t0 = Date.now();
+      assert.equal((await post(rt, { action: 'echo' })).status, 200);
+      assert.ok(Date.now() - t0 < 1000, `the next one waited ${Date.now() - t0} ms`);
+      assert.equal(existsSync(marker), false, 'the invocation whose caller left while it waited ran');
+      for (const id of ['gone-1', 'gone-2']) {
+        const record = await rt.waitForLog((r) => r.requestId === id && r.msg === 'invocation finished', 3000);
+        assert.equal(record.errorType, 'Runtime.Cancelled');
+      }
     } finally {
       await rt.stop();
     }

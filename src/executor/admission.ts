@@ -20,10 +20,19 @@ export class Admission {
     this.#free = Array.from({ length: concurrency }, (_, i) => concurrency - 1 - i);
   }
 
-  /** Resolves with a slot as soon as one is free. */
-  acquire(): Promise<Slot> {
-    return new Promise((resolve) => {
-      void this.#queue.add(() => new Promise<void>((done) => {
+  /**
+   * Resolves with a slot as soon as one is free. With a signal, a wait that is given up (the
+   * signal aborts first) leaves the queue at once and rejects: it no longer counts as waiting.
+   */
+  acquire(signal?: AbortSignal): Promise<Slot> {
+    return new Promise((resolve, reject) => {
+      // p-queue ends a running job whose signal aborts, which would free a slot still in use: only
+      // a wait that has not got its slot yet is given up.
+      let granted = false;
+      const wait = signal === undefined ? undefined : new AbortController();
+      signal?.addEventListener('abort', () => { if (!granted) wait!.abort(signal.reason); }, { once: true });
+      this.#queue.add(() => new Promise<void>((done) => {
+        granted = true;
         const index = this.#free.pop()!;
         let released = false;
         resolve({
@@ -35,7 +44,7 @@ export class Admission {
             done();
           },
         });
-      }));
+      }), { signal: wait?.signal }).catch(reject);
     });
   }
 

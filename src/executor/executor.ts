@@ -185,6 +185,22 @@ export class Executor {
     return job.done;
   }
 
+  /**
+   * The caller went away (HTTP mode): the invocation is answered Runtime.Cancelled (for the logs:
+   * nobody reads the answer) and its context.signal aborts, which ends it on its worker and frees
+   * its slot; one that had not started never will. A handler that ignores the abort while holding
+   * its thread is still stopped at its deadline.
+   */
+  cancel(requestId: string): void {
+    for (const job of this.#jobs) {
+      if (job.inv.requestId !== requestId || job.answered) continue;
+      this.#answer(job, { ok: false, error: runtimeError(ErrorType.Cancelled, 'the caller went away before the answer') });
+      if (this.#claims.startedOn(job.slot.index) === undefined && this.#claims.revoke(job.slot.index, job.token)) this.#release(job);
+      else this.#control.postMessage({ type: 'abort', requestId, reason: 'cancelled' } satisfies ControlMessage);
+      return;
+    }
+  }
+
   #dispatch(job: Job): void {
     const token = this.#claims.arm(job.slot.index);
     job.token = token;

@@ -12,7 +12,7 @@ import v8 from 'node:v8';
 import type { WorkerConfig } from '../config/config.js';
 import { ErrorType, RuntimeError, toWireError, type WireError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
-import { CONTROL_CHANNEL, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
+import { CONTROL_CHANNEL, type AbortReason, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
 import { claimTask } from '../executor/claims.js';
 import { BEAT_INTERVAL_MS, Heartbeat } from '../executor/heartbeats.js';
 import { InvocationContext, LazyAbort, type ContextClass } from './context.js';
@@ -238,9 +238,9 @@ function onControl(message: ControlMessage): void {
   }
 }
 
-function abort(scope: Running, reason: 'timeout' | 'shutdown'): void {
-  const error = reason === 'timeout'
-    ? new RuntimeError(ErrorType.Timeout, 'the invocation reached its deadline')
+function abort(scope: Running, reason: AbortReason): void {
+  const error = reason === 'timeout' ? new RuntimeError(ErrorType.Timeout, 'the invocation reached its deadline')
+    : reason === 'cancelled' ? new RuntimeError(ErrorType.Cancelled, 'the caller went away before the answer')
     : new RuntimeError(ErrorType.Shutdown, 'the runtime is shutting down');
   scope.abort.abort(error);
   scope.interrupt({ kind: 'aborted', threadId, memoryBytes: 0 });

@@ -167,8 +167,8 @@ export async function startRuntime(opts = {}) {
       return runtime.url;
     },
     /** HTTP mode: one request to the runtime's port; the body comes back as a Buffer. */
-    async request(pathAndQuery, { method = 'POST', headers = {}, body } = {}) {
-      const res = await request(new URL(pathAndQuery, runtime.url ?? await runtime.listening()), { method, headers, body });
+    async request(pathAndQuery, { method = 'POST', headers = {}, body, signal } = {}) {
+      const res = await request(new URL(pathAndQuery, runtime.url ?? await runtime.listening()), { method, headers, body, signal });
       return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
     },
   };

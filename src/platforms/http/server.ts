@@ -7,8 +7,9 @@
 // FNPOOL_QUEUE more wait for a slot in arrival order, their wait counting against their deadline;
 // past that a request is answered 429 with Retry-After at once and nothing runs. A body over the
 // size limit is refused with 413, before it is read whole when its Content-Length says so.
-// On stop: the listener closes, answers carry Connection: close, those waiting for a slot get
-// Runtime.Shutdown, and those running get the shutdown timeout (executor.shutdown).
+// A caller that goes away aborts its invocation's context.signal and frees its slot (or its place
+// in the queue). On stop: the listener closes, answers carry Connection: close, those waiting for
+// a slot get Runtime.Shutdown, and those running get the shutdown timeout (executor.shutdown).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,7 +93,8 @@ export class HttpAdapter implements Adapter {
       return this.#refuse(req, res, requestId, undefined, 429);
     }
     const body = await readBody(req, limit);
-    if (body === undefined) return this.#refuse(req, res, requestId, this.#tooLarge(), 413);
+    if (body === 'gone') return;
+    if (body === 'too large') return this.#refuse(req, res, requestId, this.#tooLarge(), 413);
 
     const route = routeOf(method, url, req.headers);
     const wired = invocationOf(route, method, url, req.headers, arrivedAtMs, this.#defaults, requestId);
@@ -100,42 +102,49 @@ export class HttpAdapter implements Adapter {
       requestId, body, deadlineMs: wired.deadlineMs, timeoutMs: wired.deadlineMs - arrivedAtMs, receivedAt,
       meta: wired.meta, entry: wired.entry, http: wired.http,
     };
-    const admitted = await this.#admit(inv.deadlineMs);
+    const admitted = await this.#admit(inv.deadlineMs, res);
     let outcome: Outcome;
-    if (admitted === 'timeout' || admitted === 'stopped') {
-      const error = admitted === 'timeout'
-        ? runtimeError(ErrorType.Timeout, `Task timed out after ${(inv.timeoutMs / 1000).toFixed(2)} seconds (waiting for a free slot)`)
-        : runtimeError(ErrorType.Shutdown, 'the runtime stopped before the invocation started');
-      outcome = { ok: false, error };
+    if (typeof admitted === 'string') {
+      outcome = { ok: false, error: notAdmitted(admitted, inv.timeoutMs) };
       recordInvocation(this.#log, inv, outcome, undefined);
     } else {
       if (wired.startLine !== undefined) writeLine(wired.startLine);
       const initFailure = this.#executor.initFailure;
+      // A caller that goes away aborts its invocation (and frees its slot).
+      const gone = () => { if (!res.writableEnded) this.#executor.cancel(requestId); };
+      res.once('close', gone);
       outcome = await (wired.done
         ? this.#executor.settle(inv, admitted, initFailure !== undefined ? { ok: false, error: initFailure } : { ok: true, body: 'null' })
         : this.#executor.run(inv, admitted));
+      res.off('close', gone);
       if (wired.endLine !== undefined) writeLine(wired.endLine(outcome.ok));
     }
-    send(res, this.#closing(answerOf(requestId, outcome, this.#server.errorStatus)));
+    if (!res.destroyed) send(res, this.#closing(answerOf(requestId, outcome, this.#server.errorStatus)));
   }
 
-  /** A slot, or why none came: the deadline passed, or the runtime stopped, while waiting. */
-  #admit(deadlineMs: number): Promise<Slot | 'timeout' | 'stopped'> {
+  /** A slot, or why none came while waiting: the deadline passed, the runtime stopped, or the caller went away. */
+  #admit(deadlineMs: number, res: ServerResponse): Promise<Slot | NotAdmitted> {
     return new Promise((resolve) => {
       let settled = false;
-      const finish = (result: Slot | 'timeout' | 'stopped') => {
+      const giveUp = new AbortController();
+      const finish = (result: Slot | NotAdmitted) => {
         if (settled) return false;
         settled = true;
         clearTimeout(timer);
         this.#waiting.delete(stopped);
+        res.off('close', gone);
+        // A wait given up leaves the queue, so that it no longer counts towards FNPOOL_QUEUE.
+        if (typeof result === 'string') giveUp.abort();
         resolve(result);
         return true;
       };
       const stopped = () => finish('stopped');
+      const gone = () => finish('cancelled');
       const timer = setTimeout(() => finish('timeout'), Math.max(0, deadlineMs - Date.now()));
       this.#waiting.add(stopped);
-      // A slot that comes after the wait ended is given back at once.
-      void this.#executor.admission.acquire().then((slot) => { if (!finish(slot)) slot.release(); });
+      res.once('close', gone);
+      // A slot that comes after the wait ended (in the same turn) is given back at once.
+      this.#executor.admission.acquire(giveUp.signal).then((slot) => { if (!finish(slot)) slot.release(); }, () => {});
     });
   }
 
@@ -200,9 +209,22 @@ export class HttpAdapter implements Adapter {
   }
 }
 
-/** The body, or undefined as soon as it passes the limit (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
-  return new Promise((resolve, reject) => {
+type NotAdmitted = 'timeout' | 'stopped' | 'cancelled';
+
+function notAdmitted(why: NotAdmitted, timeoutMs: number): WireError {
+  switch (why) {
+    case 'timeout':
+      return runtimeError(ErrorType.Timeout, `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (waiting for a free slot)`);
+    case 'stopped':
+      return runtimeError(ErrorType.Shutdown, 'the runtime stopped before the invocation started');
+    default:
+      return runtimeError(ErrorType.Cancelled, 'the caller went away before the invocation started');
+  }
+}
+
+/** The body; 'too large' as soon as it passes the limit (the rest is not read); 'gone' when the caller went away. */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | 'too large' | 'gone'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -210,14 +232,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | und
       if (size > limit) {
         req.off('data', onData);
         req.pause();
-        resolve(undefined);
+        resolve('too large');
         return;
       }
       chunks.push(chunk);
     };
     req.on('data', onData);
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
+    // After 'end' this changes nothing; before it, the connection broke.
+    req.once('close', () => resolve('gone'));
+    req.once('error', () => resolve('gone'));
   });
 }
 
