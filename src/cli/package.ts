@@ -1,4 +1,5 @@
-// `fnpool package [dir] -o function.zip`: a zip ready to upload as a FunctionGraph custom runtime.
+// `fnpool package [dir] -o function.zip`: a zip ready to upload as a custom runtime; with
+// `--platform http`, a folder to build a container image from (container.ts).
 //
 //   bootstrap                 fnpool's, mode 0755, LF endings
 //   index.js, …               the user's files, at the root (RUNTIME_CODE_ROOT points here)
@@ -9,12 +10,16 @@
 // package and fnpool's alike: no network, no install step, the very files that ran locally. That
 // also works when fnpool is itself an installed package (its dependencies hoisted beside it), where
 // `npm ci` would have no lockfile to follow.
-import { createWriteStream, existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZipFile } from 'yazl';
 import { parse, shownPath, UsageError } from './args.js';
 import { productionDependencies, readManifest, type PlacedPackage } from './dependencies.js';
+import { CONTEXT_DIR, DOCKERIGNORE, dockerfile, knativeService } from './container.js';
+import { PLATFORM_NAMES } from '../platforms/platform.js';
 
 export const HELP = `Usage: fnpool package [dir] [options]
 
@@ -34,16 +39,31 @@ Dependencies are copied from node_modules as installed on this machine, with no 
 npm install (or npm ci) first. Native addons are shipped as built here: package on Linux, on the
 architecture of the function.
 
+The same zip runs on FunctionGraph, AWS Lambda and Function Compute (runtime API or custom
+runtime). With --platform http it writes instead a folder to build a container image from (FC
+custom container, Knative, Cloud Run):
+
+  Dockerfile             node:<major>-bookworm-slim, the function in /code, user node, CMD bootstrap
+  .dockerignore
+  knative-service.yaml   a Knative Service for the image (containerConcurrency = FNPOOL_CONCURRENCY)
+  function/              the zip's files, as above
+
 Options:
-  -o, --output FILE    the zip to write                 (default: function.zip)
+  -o, --output PATH    the zip to write, or the folder  (default: function.zip; with --platform
+                       http: function-image)
+      --platform NAME  http for a container build context; any other platform: the zip
   -h, --help           this help
 
 Examples:
   fnpool package examples/hello -o hello.zip
   npm ci && fnpool package . -o dist/function.zip
+  fnpool package examples/hello --platform http -o hello-image && docker build -t hello hello-image
 `;
 
 const VCS_DIRS = new Set(['.git', '.hg', '.svn']);
+/** The Knative manifest's defaults: fnpool's own with 2 CPUs (threads × 8), and a 30 s timeout. */
+const KNATIVE_CONCURRENCY = 16;
+const KNATIVE_TIMEOUT_S = 30;
 const RUNTIME_DIR = 'fnpool-runtime';
 
 /** One file of the zip: from disk or from memory, with the mode it gets. */
@@ -56,6 +76,7 @@ interface Entry {
 export async function packageFunction(argv: string[]): Promise<void> {
   const { values, positionals } = parse('package', argv, {
     output: { type: 'string', short: 'o' },
+    platform: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -67,8 +88,19 @@ export async function packageFunction(argv: string[]): Promise<void> {
   const dir = path.resolve(dirArg);
   if (!existsSync(dir)) throw new UsageError(`no such folder: ${dirArg}`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`${dirArg} is not a folder`);
-  const output = path.resolve(values.output ?? 'function.zip');
-  if (existsSync(output) && statSync(output).isDirectory()) throw new UsageError(`--output ${values.output ?? output} is a folder`);
+  const platform = values.platform;
+  if (platform !== undefined && !(PLATFORM_NAMES as readonly string[]).includes(platform)) {
+    throw new UsageError(`--platform ${platform}: expected one of ${PLATFORM_NAMES.join(', ')}`);
+  }
+  const image = platform === 'http';
+  const output = path.resolve(values.output ?? (image ? 'function-image' : 'function.zip'));
+  if (image) {
+    if (existsSync(output) && (!statSync(output).isDirectory() || readdirSync(output).length > 0)) {
+      throw new UsageError(`--output ${values.output ?? output} exists and is not an empty folder`);
+    }
+  } else if (existsSync(output) && statSync(output).isDirectory()) {
+    throw new UsageError(`--output ${values.output ?? output} is a folder`);
+  }
   if (!existsSync(path.dirname(output))) throw new UsageError(`--output ${values.output}: no such folder ${path.dirname(output)}`);
   // bootstrap runs dist/cli/main.js beside itself first (a checkout of fnpool); a user's own would win.
   if (existsSync(path.join(dir, 'dist', 'cli', 'main.js'))) {
@@ -134,9 +166,20 @@ export async function packageFunction(argv: string[]): Promise<void> {
   entries.set('node_modules/fnpool/index.js', { source: Buffer.from(`export * from '../../${RUNTIME_DIR}/dist/index.js';\n`), mode: 0o100644, mtime });
   entries.set('node_modules/fnpool/index.d.ts', { source: Buffer.from(`export * from '../../${RUNTIME_DIR}/dist/index.js';\n`), mode: 0o100644, mtime });
 
+  const handler = readHandlerHint(dir);
+  if (image) {
+    writeBuildContext(entries, output, functionName(dir));
+    for (const warning of warnings) process.stderr.write(`fnpool package: ${warning}\n`);
+    process.stdout.write([
+      `fnpool: wrote ${shownPath(output)}/ (${entries.size} files in ${CONTEXT_DIR}/, Dockerfile, .dockerignore, knative-service.yaml)`,
+      `Build the image: docker build -t my-function ${shownPath(output)}`,
+      `It listens on $PORT (Knative, Cloud Run) or 9000 (FC custom container); the handler is ${handler} (FNPOOL_HANDLER).`,
+      '',
+    ].join('\n'));
+    return;
+  }
   const bytes = await writeZip(entries, output);
   for (const warning of warnings) process.stderr.write(`fnpool package: ${warning}\n`);
-  const handler = readHandlerHint(dir);
   process.stdout.write([
     `fnpool: wrote ${shownPath(output)} (${megabytes(bytes)}, ${entries.size} files)`,
     `  your code:     ${userFiles} file${userFiles === 1 ? '' : 's'} from ${shownPath(dir)}`,
@@ -216,6 +259,40 @@ function* walk(dir: string, keep: (rel: string, isDir: boolean) => boolean): Gen
     }
   };
   yield* visit(dir, '', new Set([realpathSync(dir)]));
+}
+
+/** The container build context (container.ts): the zip's files under function/, and the files around them. */
+function writeBuildContext(entries: Map<string, Entry>, output: string, name: string): void {
+  const temp = `${output}.${process.pid}.tmp`;
+  try {
+    for (const [rel, entry] of entries) {
+      const target = path.join(temp, CONTEXT_DIR, rel);
+      mkdirSync(path.dirname(target), { recursive: true });
+      if (typeof entry.source === 'string') copyFileSync(entry.source, target);
+      else writeFileSync(target, entry.source);
+      chmodSync(target, entry.mode & 0o777);
+    }
+    writeFileSync(path.join(temp, 'Dockerfile'), dockerfile(Number(process.versions.node.split('.')[0])));
+    writeFileSync(path.join(temp, '.dockerignore'), DOCKERIGNORE);
+    writeFileSync(path.join(temp, 'knative-service.yaml'), knativeService(name, KNATIVE_CONCURRENCY, KNATIVE_TIMEOUT_S));
+    rmSync(output, { recursive: true, force: true });
+    renameSync(temp, output);
+  } catch (err) {
+    rmSync(temp, { recursive: true, force: true });
+    throw new UsageError(`cannot write ${output}: ${(err as Error).message}`);
+  }
+}
+
+/** A Kubernetes-safe name for the function: its package name, else its folder's. */
+function functionName(dir: string): string {
+  let name = path.basename(dir);
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    if (typeof pkg.name === 'string') name = pkg.name.replace(/^@[^/]+\//, '');
+  } catch {
+    // no package.json: the folder's name
+  }
+  return name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'function';
 }
 
 /** Writes the zip beside the output and renames it into place; resolves with its size. */

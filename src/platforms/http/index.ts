@@ -19,9 +19,8 @@ export const http: PlatformModule = {
   detectedBy: ['FC_SERVER_PORT', 'FC_FUNC_CODE_PATH', 'PORT'],
   settings(env: Env): PlatformSettings {
     const onFc = optionalString(env, 'FC_SERVER_PORT') !== undefined || optionalString(env, 'FC_FUNC_CODE_PATH') !== undefined;
-    const port = onFc
-      ? number(env, ['FC_SERVER_PORT'], 9000, { min: 0, max: 65_535, integer: true })
-      : number(env, ['PORT'], 8080, { min: 0, max: 65_535, integer: true });
+    // FC names its port, Knative and Cloud Run theirs; with neither, FC's default or theirs.
+    const port = number(env, ['FC_SERVER_PORT', 'PORT'], onFc ? 9000 : 8080, { min: 0, max: 65_535, integer: true });
     const knative = optionalString(env, 'K_SERVICE') !== undefined;
     const settings: PlatformSettings = {
       codeRoot: optionalString(env, 'FC_FUNC_CODE_PATH') ?? optionalString(env, 'RUNTIME_CODE_ROOT') ?? codeBesideBootstrap(),
