@@ -79,6 +79,8 @@ forEachPlatform((platform) => {
       try {
         const before = await Promise.all(Array.from({ length: 16 }, () => rt.call({ action: 'overlap', ms: 150 })));
         assert.ok(Math.max(...before.map((o) => o.maxOnThread)) >= 4, 'an awaiting function shares its threads');
+        // Enough invocations for the pool to trust what it learns (a fresh runtime's first are not the function's).
+        await Promise.all(Array.from({ length: 64 }, () => rt.call({ action: 'echo' })));
         // Two loops, one after the other: each is a long slice the pool learns from.
         for (const id of ['learn-1', 'learn-2']) assert.equal((await rt.invoke({ action: 'spin', ms: 300 }, { requestId: id })).ok, true);
         await pause(300);

@@ -42,6 +42,9 @@ test('one long slice counts from the first invocations, and is forgotten as the 
   run(s, 20);
   s.heldSlice();
   assert.equal(s.coResidency, 1);
+  assert.equal(s.wanted(16, 0), 2, 'no threads added on the evidence of 20 invocations');
+  run(s, 60);
+  assert.equal(s.wanted(16, 0), 16, 'after some 64 invocations (decayed), the lesson holds');
   run(s, 200);
   const after200 = s.heavyFraction;
   run(s, 2000);

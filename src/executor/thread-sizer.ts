@@ -12,7 +12,8 @@
 // f is learned as long slices over completed invocations, both counted with a weight that decays
 // by 1/256 per completed invocation (a rate over the last few hundred invocations), so it is right
 // from the first invocations and forgets as fast as the function changes its ways: after ~180
-// well-behaved invocations a once-seen slice weighs half as much.
+// well-behaved invocations a once-seen slice weighs half as much. The pool adds threads for it
+// only after 64 invocations: a fresh runtime's first slices are not the function's.
 //
 // Extra threads cost memory (~11 MB each here, plus their heap) and only help a function that
 // awaits: the pool grows for co-residency only while most invocations do not hold their thread
@@ -28,6 +29,12 @@ const CASUALTY_BUDGET = 0.005;
 const DECAY = 1 / 256;
 /** Past this fraction of invocations with long slices, the function is CPU-bound: no threads past the base for it. */
 const CPU_BOUND = 0.5;
+/**
+ * Invocations (decayed count) the pool learns from before it adds threads for co-residency: the
+ * first ones of a fresh runtime hold their thread longer (compilation, the first GCs) than the
+ * function will, and a CPU-bound function's short slices need a utilization sample to show.
+ */
+const MIN_EVIDENCE = 64;
 
 export class ThreadSizer {
   /** Long slices seen, and invocations completed, each decayed per completion. */
@@ -63,9 +70,9 @@ export class ThreadSizer {
     return Math.max(1, Math.min(this.maxPerThread, Math.floor(1 + CASUALTY_BUDGET / heavy)));
   }
 
-  /** Whether more threads than the base would help: the function mostly awaits. */
+  /** Whether more threads than the base would help: the function mostly awaits (as far as enough invocations tell). */
   get growsForCoResidency(): boolean {
-    return this.heavyFraction < CPU_BOUND;
+    return this.#completed >= MIN_EVIDENCE && this.heavyFraction < CPU_BOUND;
   }
 
   /**

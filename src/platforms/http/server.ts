@@ -126,7 +126,9 @@ export class HttpAdapter implements Adapter {
   #admit(deadlineMs: number, res: ServerResponse): Promise<Slot | NotAdmitted> {
     return new Promise((resolve) => {
       let settled = false;
-      const giveUp = new AbortController();
+      // Only a wait that may have to be given up needs a way to leave the queue.
+      const { admission } = this.#executor;
+      const giveUp = admission.inFlight < admission.concurrency ? undefined : new AbortController();
       const finish = (result: Slot | NotAdmitted) => {
         if (settled) return false;
         settled = true;
@@ -134,7 +136,7 @@ export class HttpAdapter implements Adapter {
         this.#waiting.delete(stopped);
         res.off('close', gone);
         // A wait given up leaves the queue, so that it no longer counts towards FNPOOL_QUEUE.
-        if (typeof result === 'string') giveUp.abort();
+        if (typeof result === 'string') giveUp?.abort();
         resolve(result);
         return true;
       };
@@ -144,7 +146,7 @@ export class HttpAdapter implements Adapter {
       this.#waiting.add(stopped);
       res.once('close', gone);
       // A slot that comes after the wait ended (in the same turn) is given back at once.
-      this.#executor.admission.acquire(giveUp.signal).then((slot) => { if (!finish(slot)) slot.release(); }, () => {});
+      admission.acquire(giveUp?.signal).then((slot) => { if (!finish(slot)) slot.release(); }, () => {});
     });
   }
 
@@ -172,8 +174,14 @@ export class HttpAdapter implements Adapter {
    * LINGER_MS) the socket is closed instead: a client may not make the runtime read without end.
    */
   #drop(req: IncomingMessage, answer: Answer): void {
-    if (Number(req.headers['content-length'] ?? 0) > LINGER_BYTES) {
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    if (declared !== undefined && declared > LINGER_BYTES) {
       answer.headers.connection = 'close';
+      return;
+    }
+    // A body of a known, small size (most refusals: a 429 before the body was read) is simply drained.
+    if (declared !== undefined) {
+      req.resume();
       return;
     }
     let dropped = 0;
