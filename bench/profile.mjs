@@ -7,10 +7,12 @@
 //   node bench/profile.mjs [--handler noop|cpu|io] [--load 16] [--seconds 5] [--env K=V ...]
 //                          [--kind fnpool|sequential|inline] [--top 25] [--bootstrap path]
 //                          [--platform functiongraph|lambda|fc] (Lambda: AWS_LAMBDA_MAX_CONCURRENCY = the load)
+//                          [--platform http] (HTTP mode, called over loopback; --kind inline-http for the baseline)
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closedLoop } from '../dist/loadgen/load.js';
+import { PushTarget } from './lib/push-targets.mjs';
 import { BENCH, Target } from './lib/targets.mjs';
 import { calibrate } from './scenarios/s2-cpu.mjs';
 
@@ -31,7 +33,7 @@ const dir = path.join(BENCH, 'results', 'profiles', `${a.kind}-${a.handler}-${a.
 mkdirSync(dir, { recursive: true });
 const env = Object.fromEntries(a.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const event = a.handler === 'cpu' ? { rounds: (await calibrate(5)).rounds } : {};
-const target = await Target.start({
+const target = await (a.platform === 'http' ? PushTarget : Target).start({
   kind: a.kind, handler: a.handler, env, warmupEvent: event, bootstrap: a.bootstrap,
   platform: a.platform, concurrency: a.platform === 'lambda' ? Number(a.load) : undefined,
   nodeArgs: a['no-prof'] ? undefined : ['--cpu-prof', `--cpu-prof-dir=${dir}`],

@@ -22,6 +22,7 @@ import * as s4 from './scenarios/s4-overhead.mjs';
 import * as s5 from './scenarios/s5-coldstart.mjs';
 import * as s6 from './scenarios/s6-memory.mjs';
 import * as s7 from './scenarios/s7-lambda.mjs';
+import * as s8 from './scenarios/s8-http.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -65,7 +66,7 @@ const settings = {
 };
 
 const selected = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
-const scenarios = [s1, s2, s3, s4, s5, s6, s7].filter((s, i) => !selected || selected.has(String(i + 1)));
+const scenarios = [s1, s2, s3, s4, s5, s6, s7, s8].filter((s, i) => !selected || selected.has(String(i + 1)));
 
 let interrupted = false;
 const cleanup = async () => {
@@ -135,6 +136,17 @@ if (fig('s7-lambda')) {
   const r = fig('s7-lambda');
   if (r.noopVsRic !== undefined) targets.push(['Lambda no-op at 16: fnpool ≥ 1.5× aws-lambda-ric', `${f2(r.noopVsRic)}× (${f0(r.noopFnpool)} vs ${f0(r.noopRic)}/s)`, r.noopVsRic >= 1.5]);
   targets.push(['Lambda CPU-bound: fnpool ≥ 1.8× sequential', `${f2(r.cpuVsSequential)}×`, r.cpuVsSequential >= 1.8]);
+}
+if (fig('s8-http')) {
+  const r = fig('s8-http');
+  const o = r.overload;
+  const [low, high] = o.loads;
+  targets.push(['HTTP no-op at 64: fnpool ≥ 0.8× inline node:http', `${f2(r.noop.ratio)}× (${f0(r.noop.fnpool)} vs ${f0(r.noop.inline)}/s)`, r.noop.ratio >= 0.8]);
+  targets.push(['HTTP CPU-bound at 16: fnpool ≥ 1.8× inline node:http', `${f2(r.cpu.ratio)}× (${f0(r.cpu.fnpool)} vs ${f0(r.cpu.inline)}/s)`, r.cpu.ratio >= 1.8]);
+  targets.push(['HTTP I/O-bound at 64: ≥ 85% of 64 / 20 ms', `${f0(r.io.throughput)}/s = ${f1(100 * r.io.fractionOfIdeal)}% of ${f0(r.io.ideal)}`, r.io.fractionOfIdeal >= 0.85]);
+  targets.push([`HTTP overload, ${high} on ${o.admission.concurrency} + ${o.admission.queue} queued: p99 ≤ 3× p99 at ${low}`,
+    `${f1(o.p99AtHigh)} vs ${f1(o.p99AtLow)} ms = ${f2(o.p99Ratio)}×; ${f1(100 * o.refusedShareAtHigh)}% 429s (inline, no admission: p99 ${f1(o.inlineP99AtHigh)} ms)`,
+    o.p99Ratio <= 3]);
 }
 const targetRows = targets.map(([what, measured, met]) => [what, measured, met ? 'met' : 'MISSED']);
 process.stdout.write(`Targets\n${table(['target', 'measured', ''], targetRows)}\n`);

@@ -24,13 +24,14 @@ export function cleanEnv() {
 export const fnpoolBootstrap = (bootstrap) => bootstrap ?? process.env.FNPOOL_BENCH_BOOTSTRAP ?? BOOTSTRAP;
 
 // With node flags (--cpu-prof is refused in NODE_OPTIONS), fnpool runs as `node FLAGS main.js serve`,
-// which is what bootstrap execs.
-const KINDS = {
+// which is what bootstrap execs. The runtimes by kind: [command, args].
+export const KINDS = {
   fnpool: (bootstrap, nodeArgs) => (nodeArgs?.length
     ? [process.execPath, [...nodeArgs, path.join(path.dirname(fnpoolBootstrap(bootstrap)), 'dist', 'cli', 'main.js'), 'serve']]
     : [fnpoolBootstrap(bootstrap), []]),
   sequential: (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'sequential.mjs')]],
   inline: (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'inline-loop.mjs')]],
+  'inline-http': (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'inline-http.mjs')]],
 };
 
 /**

@@ -1,6 +1,7 @@
 // What every scenario shares: measuring one target with progress, and aggregating rounds.
 import { closedLoop } from '../../dist/loadgen/load.js';
 import { waitForQuiet } from '../../dist/loadgen/proc.js';
+import { PushTarget } from '../lib/push-targets.mjs';
 import { Target } from '../lib/targets.mjs';
 
 export async function measure(ctx, target, opts) {
@@ -25,12 +26,13 @@ export async function measure(ctx, target, opts) {
 
 /**
  * Starts the targets: one after another in a full run (their start-ups would disturb each other's
- * warm-up), all at once in a quick run.
+ * warm-up), all at once in a quick run. A spec of platform 'http' is a runtime the load calls.
  */
 export async function startAll(ctx, specs) {
   const targets = {};
   const start = async ([key, spec]) => {
-    targets[key] = await Target.start({ nodeArgs: ctx.nodeArgsFor?.(spec), ...spec });
+    const runtime = spec.platform === 'http' ? PushTarget : Target;
+    targets[key] = await runtime.start({ nodeArgs: ctx.nodeArgsFor?.(spec), ...spec });
     ctx.targets.add(targets[key]);
   };
   if (ctx.mode.name === 'quick') {
@@ -69,6 +71,7 @@ export function aggregate(runs) {
     rounds: runs.length,
     completed: runs.reduce((a, r) => a + r.completed, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
+    refused: runs.reduce((a, r) => a + r.refused, 0),
     throughput: pick((r) => r.throughput),
     throughputPerRound: runs.map((r) => r.throughput),
     latencyMs: {

@@ -3,21 +3,47 @@
 // duration (the answers received within it count: the runtime is in steady state at both edges) or
 // of a count (exactly that many invocations, sent once the warm-up's have all been answered).
 // Latency is the emulator's view: invocation handed out to the runtime → its answer received.
+// A runtime the platform calls instead (push: HTTP mode) is driven the same way through an Invoker
+// of its own (http.ts): latency is then request sent → answer read, and an answer that refuses the
+// invocation (HTTP 429) is counted apart.
 // Over the window it also samples the runtime's RSS and the CPU time of each of its threads, of
 // this process (the emulator and the load generator) and of the rest of the machine.
 //
 // Used by the benchmark suite (bench/) and by `fnpool bench`.
 import { performance } from 'node:perf_hooks';
-import { EmulatorError, type PullEmulator, type InvokeResult } from '../emulator/index.js';
+import type { InvokeError } from '../emulator/index.js';
 import { cpuBetween, machineBusyMs, rssMB, threadCpu, type ThreadCpu, type ThreadCpuSample } from './proc.js';
 import { summarize, type Summary } from './stats.js';
 
-/** The runtime under load: the emulator it polls, and its process (for /proc). */
-export interface LoadTarget {
-  readonly name?: string;
-  readonly emulator: Pick<PullEmulator, 'invoke'>;
-  readonly pid: number | undefined;
+/** What the load needs of an answer: the emulator's InvokeResult is one, and so is an Invoker's own. */
+export interface LoadAnswer {
+  /** true when the runtime answered with a result, false for an error. */
+  ok: boolean;
+  /** performance.now(), ms: the invocation handed out to the runtime (push: the request sent), and its answer received. */
+  handedOutAt: number;
+  answeredAt: number;
+  /** The answer as received. */
+  body: Buffer;
+  /** The parsed error, when not ok. */
+  error?: InvokeError;
+  /** The runtime refused to take the invocation (HTTP 429): nothing ran, and it is counted apart. */
+  refused?: boolean;
 }
+
+/**
+ * Sends one invocation and resolves with its answer: a pull platform's emulator, or a client of a
+ * runtime the platform calls. Rejects with an error whose `code` is 'INVOKE_TIMEOUT' when no answer
+ * came within timeoutMs (counted as Fnpool.NoAnswer); any other rejection ends the load.
+ */
+export interface Invoker {
+  invoke(body: Buffer, opts: { requestId: string; timeoutMs?: number }): Promise<LoadAnswer>;
+}
+
+/** The runtime under load: the emulator it polls (or the Invoker that calls it), and its process (for /proc). */
+export type LoadTarget = { readonly name?: string; readonly pid: number | undefined } &
+  ({ readonly emulator: Invoker } | { readonly invoker: Invoker });
+
+const invokerOf = (target: LoadTarget): Invoker => ('invoker' in target ? target.invoker : target.emulator);
 
 export interface LoadOptions {
   /** Invocations outstanding at all times. */
@@ -68,9 +94,11 @@ export interface LoadResult {
   samples: number[] | undefined;
   /** Length of the window, ms: the duration asked for, or the time the count took. */
   durationMs: number;
-  /** Answers in the window, errors included. */
+  /** Answers in the window, errors included (refusals not). */
   completed: number;
   errors: number;
+  /** Answers in the window that refused the invocation (HTTP 429): in neither completed, latency nor throughput (count mode: they use up the count). */
+  refused: number;
   firstError: string | undefined;
   /** By the wire errorType (Fnpool.NoAnswer: no answer in time). */
   errorsByType: Record<string, ErrorCount>;
@@ -116,6 +144,7 @@ class Window {
   private latencies = new Float64Array(4096);
   n = 0;
   errors = 0;
+  refused = 0;
   firstError: string | undefined;
   readonly byType: Record<string, ErrorCount> = {};
   readonly rss: number[] = [];
@@ -146,7 +175,11 @@ class Window {
     this.rss.push(rssMB(this.pid));
   }
 
-  record(res: InvokeResult): void {
+  record(res: LoadAnswer): void {
+    if (res.refused) {
+      this.refused++;
+      return;
+    }
     if (this.n === this.latencies.length) {
       const bigger = new Float64Array(this.latencies.length * 2);
       bigger.set(this.latencies);
@@ -183,6 +216,7 @@ class Window {
       durationMs,
       completed: n,
       errors: this.errors,
+      refused: this.refused,
       firstError: this.firstError,
       errorsByType: this.byType,
       aborted,
@@ -204,8 +238,8 @@ class Window {
   }
 }
 
-/** An invocation withdrawn because no answer came in time; anything else the emulator refused is a mistake of the load. */
-const isNoAnswer = (err: unknown): boolean => err instanceof EmulatorError && err.code === 'INVOKE_TIMEOUT';
+/** An invocation withdrawn because no answer came in time (the emulator's EmulatorError, or an Invoker's own); anything else refused is a mistake of the load. */
+const isNoAnswer = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'INVOKE_TIMEOUT';
 
 export async function closedLoop(target: LoadTarget, opts: LoadOptions): Promise<LoadResult> {
   const { concurrency, count, durationMs } = opts;
@@ -227,7 +261,7 @@ const abortOf = (signal: AbortSignal | undefined): Promise<void> => new Promise<
 
 async function overDuration(target: LoadTarget, body: Buffer, opts: LoadOptions & { durationMs: number }): Promise<LoadResult> {
   const { concurrency, warmupMs = 300, drainMs = 2000, onTick, signal } = opts;
-  const em = target.emulator;
+  const invoker = invokerOf(target);
   const w = new Window(target.pid);
   const start = performance.now();
   const windowStart = start + warmupMs;
@@ -237,12 +271,12 @@ async function overDuration(target: LoadTarget, body: Buffer, opts: LoadOptions 
 
   const loop = async (): Promise<void> => {
     while (!stopping) {
-      let res: InvokeResult;
+      let res: LoadAnswer;
       try {
         // Past the window, invocations still queued in the emulator are withdrawn after drainMs
         // (a sequential runtime with 256 queued would otherwise take 5 s to drain them).
         const timeoutMs = Math.max(0, windowEnd - performance.now()) + drainMs;
-        res = await em.invoke(body, { requestId: nextRequestId(), timeoutMs });
+        res = await invoker.invoke(body, { requestId: nextRequestId(), timeoutMs });
       } catch (err) {
         if (stopping || performance.now() >= windowEnd) break;
         if (!isNoAnswer(err)) {
@@ -300,7 +334,7 @@ async function overDuration(target: LoadTarget, body: Buffer, opts: LoadOptions 
 
 async function overCount(target: LoadTarget, body: Buffer, opts: LoadOptions & { count: number }): Promise<LoadResult> {
   const { concurrency, count, warmupMs = 300, invokeTimeoutMs, onTick, signal } = opts;
-  const em = target.emulator;
+  const invoker = invokerOf(target);
   const w = new Window(target.pid);
   const invokeOpts = invokeTimeoutMs !== undefined ? { timeoutMs: invokeTimeoutMs } : {};
   const start = performance.now();
@@ -310,12 +344,12 @@ async function overCount(target: LoadTarget, body: Buffer, opts: LoadOptions & {
   let windowEnd = Number.NaN;
 
   /** `concurrency` loops, each sending while claim() allows; answers to onAnswer. */
-  const drive = (claim: () => boolean, onAnswer: ((res: InvokeResult) => void) | undefined): Promise<unknown> => {
+  const drive = (claim: () => boolean, onAnswer: ((res: LoadAnswer) => void) | undefined): Promise<unknown> => {
     const loop = async (): Promise<void> => {
       while (!stopping && claim()) {
-        let res: InvokeResult;
+        let res: LoadAnswer;
         try {
-          res = await em.invoke(body, { requestId: nextRequestId(), ...invokeOpts });
+          res = await invoker.invoke(body, { requestId: nextRequestId(), ...invokeOpts });
         } catch (err) {
           if (stopping) return;
           if (!isNoAnswer(err)) {
