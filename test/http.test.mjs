@@ -89,6 +89,9 @@ describe('HTTP mode: HTTP triggers', () => {
     assert.equal(event.headers['x-one'], 'y');
     assert.equal(Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString(), 'hello');
     assert.equal(event.requestContext.requestId, res.headers['x-fc-request-id']);
+    const malformed = await rt.request('/caf%C3%A9/%E0%A4%A', { method: 'GET' });
+    assert.equal(malformed.status, 200);
+    assert.equal(json(malformed).event.path, '/caf%C3%A9/%E0%A4%A', 'a path that does not decode is given as it came');
   });
 
   test("the handler's status, headers (repeated too) and body go back as they are; binary bodies too", async () => {

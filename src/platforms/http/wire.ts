@@ -59,7 +59,16 @@ function httpRequestOf(method: string, url: string, headers: IncomingHttpHeaders
   }
   const own: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(headers)) if (value !== undefined) own[key] = value;
-  return { method, path: decodeURIComponent(parsed.pathname), headers: own, query };
+  return { method, path: decodedPath(parsed.pathname), headers: own, query };
+}
+
+/** The path as the handler reads it; one with a malformed escape is given as it came. */
+function decodedPath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
+  }
 }
 
 /** An answer: its status, headers and body. */
