@@ -53,6 +53,8 @@ const MAX_STUCK_MS = 900;
 /** A task not started this long after dispatch, on a busy thread, is moved to a responsive one. */
 const STEAL_AFTER_MS = 40;
 const MAX_LOST_BEFORE_START = 5;
+/** How long the threads of a failed init may take to finish theirs before they are stopped anyway. */
+const FREE_AFTER_FAILED_INIT_MAX_MS = 30_000;
 /** How long handlers whose signal was aborted at shutdown may run on before their threads stop. */
 const SHUTDOWN_ABORT_GRACE_MS = 250;
 
@@ -105,6 +107,8 @@ export class Executor {
   /** Per dead thread, decided at its first lost task (before any task of it is run again). */
   readonly #culprits = new Map<number, Culprit>();
   readonly #retiring = new Map<number, string>();
+  /** Threads that finished their init, well or not. */
+  readonly #initReported = new Set<number>();
   #initFailure: WireError | undefined;
   #drained: (() => void) | undefined;
 
@@ -152,13 +156,29 @@ export class Executor {
 
   /** Tracks which threads have finished their init and can take work. */
   #onControl(message: ControlMessage): void {
-    if (message.type === 'ready' && message.error === undefined) this.#workers.ready.add(message.threadId);
+    if (message.type !== 'ready') return;
+    this.#initReported.add(message.threadId);
+    if (message.error === undefined) this.#workers.ready.add(message.threadId);
   }
 
   /** A failed init is permanent: answer every invocation with it, from here, and free the threads. */
   #failInit(error: WireError): void {
     this.#initFailure = error;
     this.#log.error({ errorType: error.errorType }, `function init failed; every invocation will get this error: ${error.errorMessage}`);
+    this.#freeThreadsAfterInit(performance.now());
+  }
+
+  /**
+   * Stops the threads of a failed init once each has finished its own: Node 20 aborts the whole
+   * process when a worker is terminated while it instantiates an ES module (our worker module, as
+   * Piscina requires it), which the other threads may still be doing when the first one fails.
+   */
+  #freeThreadsAfterInit(since: number): void {
+    const starting = this.#pool.threads.some((worker) => !this.#initReported.has(worker.threadId));
+    if (starting && performance.now() - since < FREE_AFTER_FAILED_INIT_MAX_MS) {
+      setTimeout(() => this.#freeThreadsAfterInit(since), 50).unref();
+      return;
+    }
     void this.#pool.destroy().catch(() => {});
   }
 

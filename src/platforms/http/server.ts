@@ -21,7 +21,7 @@ import type { Executor, Invocation, Outcome } from '../../executor/executor.js';
 import { recordInvocation } from '../../executor/invocation-record.js';
 import type { Logger } from '../../logging/logger.js';
 import { writeLine } from '../../logging/logger.js';
-import { header, type Adapter, type WireDefaults } from '../platform.js';
+import { header, type Adapter, type WireDefaults, type WireInvocation } from '../platform.js';
 import { answerOf, invocationOf, routeOf, type Answer } from './wire.js';
 
 /** What a client told to come back later should wait, seconds. */
@@ -42,6 +42,8 @@ export class HttpAdapter implements Adapter {
   /** Answers being written, awaited by stop(). */
   readonly #answering = new Set<Promise<void>>();
   #stopping = false;
+  /** Requests accepted that hold no slot yet: reading their body, or waiting for a slot. */
+  #accepted = 0;
 
   constructor(config: RuntimeConfig, executor: Executor, log: Logger) {
     if (config.server === undefined) throw new Error('HTTP mode needs the server settings');
@@ -82,27 +84,25 @@ export class HttpAdapter implements Adapter {
     const arrivedAtMs = Date.now();
     const receivedAt = performance.now();
     const requestId = header(req.headers, 'x-fc-request-id') ?? randomUUID();
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
     if (this.#stopping) return this.#refuse(req, res, requestId, runtimeError(ErrorType.Shutdown, 'the runtime is stopping'));
     const limit = this.#config.maxRequestBytes;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return this.#refuse(req, res, requestId, this.#tooLarge(declared), 413);
     const { admission } = this.#executor;
-    if (admission.inFlight >= admission.concurrency && admission.waiting >= this.#server.queue) {
+    // Taken: the slots in use, and the requests accepted that do not hold one yet (their body
+    // still coming, or waiting in the queue).
+    if (admission.inFlight + this.#accepted >= admission.concurrency + this.#server.queue) {
       return this.#refuse(req, res, requestId, undefined, 429);
     }
-    const body = await readBody(req, limit);
-    if (body === 'gone') return;
-    if (body === 'too large') return this.#refuse(req, res, requestId, this.#tooLarge(), 413);
-
-    const route = routeOf(method, url, req.headers);
-    const wired = invocationOf(route, method, url, req.headers, arrivedAtMs, this.#defaults, requestId);
-    const inv: Invocation = {
-      requestId, body, deadlineMs: wired.deadlineMs, timeoutMs: wired.deadlineMs - arrivedAtMs, receivedAt,
-      meta: wired.meta, entry: wired.entry, http: wired.http,
-    };
-    const admitted = await this.#admit(inv.deadlineMs, res);
+    this.#accepted += 1;
+    let accepted: Accepted | undefined;
+    try {
+      accepted = await this.#accept(req, res, requestId, arrivedAtMs, receivedAt);
+    } finally {
+      this.#accepted -= 1;
+    }
+    if (accepted === undefined) return;
+    const { inv, wired, admitted } = accepted;
     let outcome: Outcome;
     if (typeof admitted === 'string') {
       outcome = { ok: false, error: notAdmitted(admitted, inv.timeoutMs) };
@@ -120,6 +120,24 @@ export class HttpAdapter implements Adapter {
       if (wired.endLine !== undefined) writeLine(wired.endLine(outcome.ok));
     }
     if (!res.destroyed) send(res, this.#closing(answerOf(requestId, outcome, this.#server.errorStatus)));
+  }
+
+  /** Reads the body and waits for a slot; undefined when the request was answered already (or its caller left). */
+  async #accept(req: IncomingMessage, res: ServerResponse, requestId: string, arrivedAtMs: number, receivedAt: number): Promise<Accepted | undefined> {
+    const body = await readBody(req, this.#config.maxRequestBytes);
+    if (body === 'gone') return undefined;
+    if (body === 'too large') {
+      this.#refuse(req, res, requestId, this.#tooLarge(), 413);
+      return undefined;
+    }
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const wired = invocationOf(routeOf(method, url, req.headers), method, url, req.headers, arrivedAtMs, this.#defaults, requestId);
+    const inv: Invocation = {
+      requestId, body, deadlineMs: wired.deadlineMs, timeoutMs: wired.deadlineMs - arrivedAtMs, receivedAt,
+      meta: wired.meta, entry: wired.entry, http: wired.http,
+    };
+    return { inv, wired, admitted: await this.#admit(inv.deadlineMs, res) };
   }
 
   /** A slot, or why none came while waiting: the deadline passed, the runtime stopped, or the caller went away. */
@@ -158,7 +176,7 @@ export class HttpAdapter implements Adapter {
       answer = {
         status: 429,
         headers: { 'x-fc-request-id': requestId, 'retry-after': String(RETRY_AFTER_S), 'content-type': 'application/json' },
-        body: JSON.stringify({ errorMessage: `${admission.inFlight} invocations are running and ${admission.waiting} waiting (FNPOOL_QUEUE=${this.#server.queue}): try again later` }),
+        body: JSON.stringify({ errorMessage: `${admission.inFlight} invocations are running and ${this.#accepted} waiting (FNPOOL_QUEUE=${this.#server.queue}): try again later` }),
       };
     } else {
       answer = answerOf(requestId, { ok: false, error }, status ?? this.#server.errorStatus);
@@ -218,6 +236,13 @@ export class HttpAdapter implements Adapter {
 }
 
 type NotAdmitted = 'timeout' | 'stopped' | 'cancelled';
+
+/** A request read and placed: its invocation, and its slot or why none came. */
+interface Accepted {
+  inv: Invocation;
+  wired: WireInvocation;
+  admitted: Slot | NotAdmitted;
+}
 
 function notAdmitted(why: NotAdmitted, timeoutMs: number): WireError {
   switch (why) {
