@@ -23,14 +23,7 @@ export class PushTarget extends Target {
       FNPOOL_TIMEOUT: '60', FNPOOL_LOG_LEVEL: 'warn', ...env,
     };
     const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const target = new PushTarget(name ?? kind, kind, new HttpInvoker(`http://127.0.0.1:${port}/invoke`), child);
-    try {
-      await target.ready(warmupEvent);
-    } catch (err) {
-      await target.stop();
-      throw err;
-    }
-    return target;
+    return Target.readied(new PushTarget(name ?? kind, kind, new HttpInvoker(`http://127.0.0.1:${port}/invoke`), child), warmupEvent);
   }
 
   constructor(name, kind, invoker, child) {
@@ -59,10 +52,7 @@ export class PushTarget extends Target {
 
   async stop() {
     await this.invoker.close();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
+    await this.stopChild();
   }
 }
 

@@ -49,7 +49,11 @@ export class Target {
     const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout, cpus: 2, memory, concurrency };
     const childEnv = { ...launchEnvironment(platform, settings, emulator.address, cleanEnv()), FNPOOL_LOG_LEVEL: 'warn', ...env };
     const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(command ? { cwd: settings.dir } : {}) });
-    const target = new Target(name ?? kind, kind, emulator, child);
+    return Target.readied(new Target(name ?? kind, kind, emulator, child), warmupEvent);
+  }
+
+  /** The target once it answered a first invocation; stopped, and the error thrown, if it never did. */
+  static async readied(target, warmupEvent) {
     try {
       await target.ready(warmupEvent);
     } catch (err) {
@@ -94,11 +98,16 @@ export class Target {
   }
 
   async stop() {
+    await this.stopChild();
+    await this.emulator.close();
+  }
+
+  /** SIGTERM, and SIGKILL after 15 s; resolves once the process is gone. */
+  async stopChild() {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
     await this.exited;
     clearTimeout(timer);
-    await this.emulator.close();
   }
 }
 
