@@ -1,10 +1,12 @@
 // How big the worker pool is, from moment to moment: it applies what the ThreadSizer learns
-// (thread-sizer.ts) to the live pool. It starts a thread (WorkerPool.addThread) when the pool has
+// (thread-sizer.ts) to the live pool. It starts threads (WorkerPool.addThread) when the pool has
 // fewer than the sizer wants — a stand-in at once when a thread is stuck and no other has room;
-// more threads for less co-residency only while cores and the memory budget are spare — and it
-// tells the balancer whether it may place a task nowhere so that Piscina starts one. It stops idle
-// extra threads once the pool has had more than it needs for SHRINK_AFTER_MS, or at once (after
-// that long idle) when nothing is in flight.
+// more threads for less co-residency only while cores and the memory budget are spare, and no
+// more starting at once than there are cores (each start is CPU work that slows the running
+// invocations and the other starts) — and it tells the balancer whether it may place a task
+// nowhere so that Piscina starts one. It looks at each health sample, and at once when the
+// balancer had to crowd a thread. It stops idle extra threads once the pool has had more than it
+// needs for SHRINK_AFTER_MS, or at once (after that long idle) when nothing is in flight.
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +39,8 @@ export class PoolGrowth {
   /** Average JS heap plus Buffers of a worker after a task, MB (measured when a memory budget is set). */
   #workerMB = 0;
   #shrinkTimer: NodeJS.Timeout | undefined;
+  /** A look is due on the next turn of the event loop (the balancer crowded a thread). */
+  #lookDue = false;
 
   /**
    * @param inFlight what is in flight now
@@ -53,6 +57,14 @@ export class PoolGrowth {
     workers.coResidency = () => this.#sizer.coResidency;
     workers.mayGrow = () => this.#memoryForThread && this.#sizer.growsForCoResidency &&
       workers.threads.length < config.maxThreads && this.#coresInUse() < CORES;
+    workers.onCrowded = () => {
+      if (this.#lookDue) return;
+      this.#lookDue = true;
+      setImmediate(() => {
+        this.#lookDue = false;
+        this.resize();
+      });
+    };
   }
 
   /** An invocation ended; memoryBytes is its worker's heap plus Buffers after it (0: not measured). */
@@ -82,12 +94,18 @@ export class PoolGrowth {
     const inFlight = this.inFlight();
     const wanted = this.#sizer.wanted(inFlight.count, stuck);
     const size = threads.length;
-    this.#memoryForThread = this.#memoryAllowsThread();
+    const memoryFor = this.#threadsMemoryAllows();
+    this.#memoryForThread = memoryFor > 0;
     if (size < wanted) {
       this.#oversizedSince = 0;
       const standIn = stuck > 0 && !this.roomOnATurningThread(inFlight);
-      const forCoResidency = size < this.#sizer.wanted(inFlight.count, 0) && this.#coresInUse() < CORES;
-      if (this.#memoryForThread && (standIn || forCoResidency)) this.workers.addThread();
+      if (!this.#memoryForThread) return;
+      if (standIn) {
+        this.workers.addThread();
+        return;
+      }
+      const forCoResidency = Math.min(this.#sizer.wanted(inFlight.count, 0) - size, CORES - this.workers.starting, memoryFor);
+      if (this.#coresInUse() < CORES) for (let i = 0; i < forCoResidency; i++) this.workers.addThread();
       return;
     }
     if (size === wanted) {
@@ -135,10 +153,10 @@ export class PoolGrowth {
     return inUse;
   }
 
-  /** With a memory budget: whether one more thread (its own ~11 MB and a worker's usual heap) fits in it. */
-  #memoryAllowsThread(): boolean {
+  /** How many more threads (each its own ~11 MB and a worker's usual heap) fit in the memory budget (without one: any number). */
+  #threadsMemoryAllows(): number {
     const budgetMB = this.config.memory.budgetMB;
-    if (budgetMB === undefined) return true;
-    return process.memoryUsage.rss() / MiB + THREAD_COST_MB + this.#workerMB <= budgetMB;
+    if (budgetMB === undefined) return this.config.maxThreads;
+    return Math.max(0, Math.floor((budgetMB - process.memoryUsage.rss() / MiB) / (THREAD_COST_MB + this.#workerMB)));
   }
 }

@@ -42,6 +42,8 @@ export class WorkerPool {
   coResidency: () => number;
   /** Whether the pool may start a thread now, read by the balancer (the executor sets it). */
   mayGrow: () => boolean = () => false;
+  /** Told by the balancer that a task went to a thread with as many as should share one (the executor sets it). */
+  onCrowded: () => void = () => {};
   /** performance.now() when the threads were started. */
   readonly startedAt = performance.now();
   readonly #watched = new Set<number>();
@@ -85,14 +87,31 @@ export class WorkerPool {
   }
 
   /**
-   * Starts one more thread (up to maxThreads): a placeholder task that the balancer places
-   * nowhere, so that Piscina starts a thread for it; whichever thread takes it drops it.
+   * Starts one more thread (up to maxThreads) without making any task wait for it: a placeholder
+   * task that the balancer places nowhere, so that Piscina starts a thread for it, withdrawn at
+   * once. Piscina starts the thread synchronously inside run(); the placeholder, given a signal,
+   * waits in Piscina's skip queue (which, unlike its task queue, does not make the tasks that
+   * follow queue behind it) and leaves it when aborted.
    */
   addThread(): void {
+    const withdraw = new AbortController();
     this.wantThread = true;
-    void this.pool.run(PLACEHOLDER).catch(() => {});
+    void this.pool.run(PLACEHOLDER, { signal: withdraw.signal }).catch(() => {});
     // Consumed by the placeholder unless Piscina had a queue (it then starts the thread itself).
     this.wantThread = false;
+    withdraw.abort();
+  }
+
+  /** The balancer's call (balancer.ts): inside Piscina, so it only passes the word on. */
+  crowded(): void {
+    this.onCrowded();
+  }
+
+  /** Threads started but not ready yet (loading the handler). */
+  get starting(): number {
+    let starting = 0;
+    for (const thread of this.pool.threads) if (!this.ready.has(thread.threadId)) starting++;
+    return starting;
   }
 
   /** Receives every event from now on, after those that came before. */
