@@ -198,6 +198,8 @@ async function drive(target, plan) {
     try {
       const res = await target.emulator.invoke({ kind: outcome.kind, id: outcome.id }, { requestId: outcome.id, timeoutMs: NO_ANSWER_MS });
       outcome.type = res.ok ? 'ok' : res.error?.errorType ?? 'malformed error';
+      // A casualty's message names the invocation that took its thread down ("invocation i42 …").
+      if (outcome.type === 'Runtime.NeighbourFailed') outcome.culprit = /invocation (i\d+)\b/.exec(res.error?.errorMessage ?? '')?.[1] ?? 'unnamed';
       outcome.latencyMs = res.answeredAt - res.queuedAt;
       outcome.answeredAt = res.answeredAt;
       outcome.answeredAtEpochMs = performance.timeOrigin + res.answeredAt;
@@ -248,6 +250,10 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
   const failed = well.filter((o) => o.type !== 'ok');
   const failedByType = {};
   for (const o of failed) increment(failedByType, o.type ?? 'no answer');
+  // Casualties by what their culprit did (its kind in the plan).
+  const kindOf = new Map(outcomes.map((o) => [o.id, o.kind]));
+  const casualtiesOf = {};
+  for (const o of failed) if (o.culprit !== undefined) increment(casualtiesOf, kindOf.get(o.culprit) ?? o.culprit);
   // A start after the answer (the invocation run anyway once it had failed) does not make it a
   // casualty that had started.
   const startedBefore = (o) => (starts.get(o.id) ?? []).some((at) => at <= o.answeredAtEpochMs);
@@ -284,6 +290,7 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
       failed: failed.length,
       failedPct: (100 * failed.length) / well.length,
       failedByType,
+      casualtiesOf,
       neverStarted,
       started: failed.length - neverStarted,
       startedTwice: well.filter((o) => starts.get(o.id)?.length > 1).length,
@@ -309,11 +316,11 @@ const listed = (record) => Object.entries(record).map(([k, n]) => `${short(k)} $
 function tablesOf(figures) {
   const clean = figures.find((f) => f.mix === 'clean');
   const isolation = {
-    headers: ['mix', 'sent', 'answered', 'well-behaved', 'wb failed', 'never started', 'started', 'wb failed as', 'misreported', 'misreported as', 'oom as timeout'],
+    headers: ['mix', 'sent', 'answered', 'well-behaved', 'wb failed', 'never started', 'started', 'wb failed as', 'culprits', 'misreported', 'misreported as', 'oom as timeout'],
     rows: figures.map((f) => {
       const w = f.wellBehaved;
       return [f.mix, f0(f.sent), f0(f.answered), f0(w.sent), `${w.failed} (${f2(w.failedPct)}%)`, String(w.neverStarted), String(w.started),
-        listed(w.failedByType), String(f.misbehaving.misreported), listed(f.misbehaving.misreportedAs), String(f.misbehaving.oomAsTimeout)];
+        listed(w.failedByType), listed(w.casualtiesOf ?? {}), String(f.misbehaving.misreported), listed(f.misbehaving.misreportedAs), String(f.misbehaving.oomAsTimeout)];
     }),
   };
   const speed = {
