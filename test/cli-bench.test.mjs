@@ -37,7 +37,7 @@ describe('fnpool bench', { concurrency: true }, () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 1);
     const o = JSON.parse(lines[0]);
-    assert.deepEqual(Object.keys(o), ['dir', 'function', 'load', 'stoppedEarly', 'invocations', 'ok', 'errors', 'seconds', 'perSecond',
+    assert.deepEqual(Object.keys(o), ['dir', 'function', 'load', 'stoppedEarly', 'invocations', 'ok', 'errors', 'refused', 'seconds', 'perSecond',
       'latencyMs', 'errorsByType', 'runtime', 'loadGeneratorCores', 'otherProcessesCores', 'machine']);
     assert.equal(o.dir, example('hello'));
     assert.deepEqual(o.function, { handler: 'index.handler', initializer: null, timeout: 3, memory: 256, cpus: 1, concurrency: 8, bootstrap: null });

@@ -1,5 +1,6 @@
 // `fnpool bench [dir]`: the benchmark driver pointed at the user's own function. Starts a local
-// platform for it (the emulator and the bootstrap, as `fnpool invoke --dir` does), waits for a
+// platform for it (the emulator or HTTP mode's front, and the bootstrap, as `fnpool invoke --dir`
+// does), waits for a
 // first answer, warms up, keeps N invocations outstanding for a duration or a count (the closed
 // loop of src/loadgen/, which the benchmark suite uses too), and prints invocations per second,
 // latency percentiles, errors by type, and the runtime's CPU time and peak RSS. On a terminal a
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../config/config.js';
 import { ConfigError } from '../config/env.js';
-import { emulatorWire, EmulatorError, launchEnvironment, type InvokeResult } from '../emulator/index.js';
+import { emulatorWire, EmulatorError, HTTP_LIMITS, httpLaunchEnvironment, launchEnvironment, type InvokeResult } from '../emulator/index.js';
 import { closedLoop, nextRequestId, type LoadResult, type LoadTick } from '../loadgen/load.js';
 import { rssMB } from '../loadgen/proc.js';
 import { EXIT_OK, fnpoolVersion, parse, shownPath, toNumber, UsageError } from './args.js';
@@ -23,10 +24,11 @@ import { LocalPlatform } from './local-platform.js';
 export const HELP = `Usage: fnpool bench [dir] [options]
 
 Benchmarks the function in dir (default: the current folder) on this machine. Starts a local
-FunctionGraph platform for it (the runtime API emulator and the bootstrap, as fnpool start does),
-waits for a first answer, warms up, then keeps --concurrency invocations outstanding (each answer
+platform for it (FunctionGraph's unless --platform says otherwise: the runtime API emulator, or
+HTTP mode's front, and the bootstrap, as fnpool start does), waits for a first answer, warms up, then keeps --concurrency invocations outstanding (each answer
 sends the next) for a duration or a count. Prints invocations per second, latency percentiles
-(from the invocation's hand-out to the runtime to its answer), errors by type, and the runtime's
+(from the invocation's hand-out to the runtime to its answer; in HTTP mode, from the request
+sent to the runtime's port; a 429 counts as refused), errors by type, and the runtime's
 CPU time and peak RSS. Function errors are counted and reported; exit status 0 all the same.
 
 Options:
@@ -100,7 +102,7 @@ export async function bench(argv: string[]): Promise<number> {
   const warmupS = values.warmup === undefined ? DEFAULT_WARMUP_S : toNumber('--warmup', values.warmup, { min: 0, max: 3600, unit: 'seconds' });
   const settings = resolveSettings(positionals[0], values);
   const { event, from: eventFrom } = await chooseEvent(settings.dir, values.event);
-  const limit = emulatorWire(settings.platform).limits.maxSyncRequestBytes;
+  const limit = (settings.platform === 'http' ? HTTP_LIMITS[settings.knative ? 'knative' : 'fc'] : emulatorWire(settings.platform).limits).maxSyncRequestBytes;
   if (event.length > limit) {
     throw new UsageError(`the event is ${event.length} bytes, over the platform's limit of ${limit} bytes`);
   }
@@ -155,7 +157,10 @@ function isJson(text: string): boolean {
 /** How many invocations fnpool's runtime takes at once with these settings: what it will compute itself. */
 function fnpoolConcurrency(settings: FunctionSettings): number {
   try {
-    return loadConfig(launchEnvironment(settings.platform, settings, '127.0.0.1:0', process.env)).concurrency;
+    const env = settings.platform === 'http'
+      ? httpLaunchEnvironment({ flavour: settings.knative ? 'knative' : 'fc', settings }, 0, process.env)
+      : launchEnvironment(settings.platform, settings, '127.0.0.1:0', process.env);
+    return loadConfig(env).concurrency;
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -166,7 +171,7 @@ async function run(plan: Plan): Promise<number> {
   const { settings } = plan;
   // The runtime's logs cost what they cost in production, but go nowhere unless asked for.
   const env = plan.logs ? process.env : { ...process.env, FNPOOL_LOG_FORMAT: process.env.FNPOOL_LOG_FORMAT ?? 'json' };
-  const platform = await LocalPlatform.start({ settings, platform: settings.platform, output: plan.logs ? 'stderr' : 'ignore', env });
+  const platform = await LocalPlatform.start({ settings, output: plan.logs ? 'stderr' : 'ignore', env });
   const progress = new ProgressLine(process.stderr.isTTY === true && !plan.logs, plan);
 
   const stop = new AbortController();
@@ -199,7 +204,7 @@ async function run(plan: Plan): Promise<number> {
     const invokeTimeoutMs = Math.ceil(settings.timeout * 1000) + 30_000;
 
     progress.draw('starting the runtime');
-    const first = platform.emulator.invoke(plan.event, { requestId: nextRequestId(), timeoutMs: invokeTimeoutMs });
+    const first = platform.caller.invoke(plan.event, { requestId: nextRequestId(), timeoutMs: invokeTimeoutMs });
     first.catch(() => {}); // when the race below is lost, the emulator's close rejects it
     let firstAnswer: InvokeResult | undefined;
     try {
@@ -225,7 +230,7 @@ async function run(plan: Plan): Promise<number> {
     }
     const startRssMB = rssMB(pid);
 
-    const result = await closedLoop({ name: settings.dir, emulator: platform.emulator, pid }, {
+    const result = await closedLoop({ name: settings.dir, invoker: platform.loadInvoker, pid }, {
       concurrency: plan.concurrency,
       ...(plan.count !== undefined ? { count: plan.count } : { durationMs: plan.durationS! * 1000 }),
       warmupMs: plan.warmupS * 1000,
@@ -305,6 +310,8 @@ interface Report {
   invocations: number;
   ok: number;
   errors: number;
+  /** HTTP mode: answered 429 (the runtime was full: nothing ran); not in invocations. */
+  refused: number;
   seconds: number;
   perSecond: number | null;
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; mean: number | null };
@@ -349,6 +356,7 @@ function toReport(plan: Plan, r: LoadResult, startRssMB: number, pid: number | u
     invocations: r.completed,
     ok: r.completed - r.errors,
     errors: r.errors,
+    refused: r.refused,
     seconds: +(r.durationMs / 1000).toFixed(3),
     perSecond: num(r.throughput, 1),
     latencyMs: { p50: num(r.latencyMs.p50, 3), p90: num(r.latencyMs.p90, 3), p99: num(r.latencyMs.p99, 3), max: num(r.latencyMs.max, 3), mean: num(r.latencyMs.mean, 3) },
@@ -389,6 +397,7 @@ function summary(report: Report, r: LoadResult): string {
   const stopped = report.stoppedEarly ? ' (stopped early)' : '';
   const split = report.errors > 0 ? ` (${f0(report.ok)} ok, ${f0(report.errors)} error${report.errors === 1 ? '' : 's'})` : '';
   row('invocations', `${f0(report.invocations)} in ${report.seconds.toFixed(2)} s = ${f0(report.perSecond ?? Number.NaN)}/s${split}${stopped}`);
+  if (report.refused > 0) row('refused', `${f0(report.refused)} answered 429: the runtime was full (FNPOOL_QUEUE); nothing ran`);
   const l = r.latencyMs;
   row('latency', `p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (hand-out to answer)`);
   const types = Object.entries(report.errorsByType);
@@ -406,7 +415,7 @@ function summary(report: Report, r: LoadResult): string {
   } else {
     row('runtime', report.runtime.rssMB.start === null ? 'CPU and RSS not measured (no /proc here)' : 'CPU and RSS not measured (the runtime exited)');
   }
-  row('fnpool bench', `${f2(report.loadGeneratorCores)} cores (the emulator and the load generator)`);
+  row('fnpool bench', `${f2(report.loadGeneratorCores)} cores (the local platform and the load generator)`);
   if ((report.otherProcessesCores ?? 0) > 0.25) {
     row('note', `other processes used ${f2(report.otherProcessesCores)} cores meanwhile: the figures are noisy`);
   }

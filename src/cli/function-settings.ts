@@ -13,9 +13,17 @@ import { fromEnv, toNumber, UsageError, type NumberRule } from './args.js';
 /** fnpool's own bootstrap, beside dist/ in a checkout and in the installed package. */
 export const FNPOOL_BOOTSTRAP = fileURLToPath(new URL('../../bootstrap', import.meta.url));
 
+/** The platforms a local platform can be: a pull platform's runtime API, or HTTP mode's front. */
+export const LOCAL_PLATFORMS = [...PULL_PLATFORMS, 'http'] as const;
+export type LocalPlatformName = PullPlatformName | 'http';
+
 export interface FunctionSettings {
-  /** Which platform's runtime API the local platform speaks. */
-  platform: PullPlatformName;
+  /** Which platform the local platform plays. */
+  platform: LocalPlatformName;
+  /** HTTP mode: Knative's way (PORT, K_SERVICE, no FC headers, 500 on error) instead of FC's. */
+  knative: boolean;
+  /** The function's name where the platform gives one (K_SERVICE); else its folder's name. */
+  functionName?: string;
   /** Absolute path of the function's folder (the code root). */
   dir: string;
   handler: string;
@@ -42,9 +50,11 @@ export const FUNCTION_OPTIONS = {
   cpus: { type: 'string' },
   concurrency: { type: 'string' },
   bootstrap: { type: 'string' },
+  knative: { type: 'boolean' },
 } as const;
 
-export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lambda or fc      FNPOOL_PLATFORM (functiongraph)
+export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lambda, fc or http FNPOOL_PLATFORM (functiongraph)
+  --knative            http as Knative calls it, not FC K_SERVICE=NAME (off: FC's front)
   --handler NAME       module.export of the handler     FNPOOL_HANDLER, RUNTIME_HANDLER (index.handler)
   --initializer NAME   module.export of the initializer FNPOOL_INITIALIZER, RUNTIME_INITIALIZER_HANDLER (none)
   --timeout SECONDS    the function's timeout           RUNTIME_TIMEOUT (3)
@@ -58,7 +68,7 @@ export const PACKAGE_JSON_HELP = `The function's package.json may hold defaults 
               "memory": 512, "cpus": 2, "concurrency": 4 }
 A flag wins over its environment variable, which wins over package.json.`;
 
-type FunctionFlags = { [K in keyof typeof FUNCTION_OPTIONS]?: string };
+type FunctionFlags = { [K in Exclude<keyof typeof FUNCTION_OPTIONS, 'knative'>]?: string } & { knative?: boolean };
 
 interface Setting {
   env: readonly string[];
@@ -110,12 +120,21 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
   const bootstrap = bootstrapArg === undefined ? FNPOOL_BOOTSTRAP : checkExecutable(bootstrapArg, pick('bootstrap')!.source);
   const concurrency = num('concurrency', { min: 1, max: 10_000, integer: true });
   const initializer = text('initializer');
-  const platformName = text('platform')?.toLowerCase() ?? 'functiongraph';
-  if (!(PULL_PLATFORMS as readonly string[]).includes(platformName)) {
-    throw new UsageError(`${pick('platform')!.source} ${platformName}: the local platform can be ${PULL_PLATFORMS.join(', ')}`);
+  // Knative's own variable, or the flag, makes it Knative's HTTP mode.
+  const service = env.K_SERVICE?.trim() || undefined;
+  const knative = flags.knative === true || service !== undefined;
+  const chosen = text('platform')?.toLowerCase();
+  const platformName = chosen ?? (knative ? 'http' : 'functiongraph');
+  if (!(LOCAL_PLATFORMS as readonly string[]).includes(platformName)) {
+    throw new UsageError(`${pick('platform')!.source} ${platformName}: the local platform can be ${LOCAL_PLATFORMS.join(', ')}`);
+  }
+  if (knative && platformName !== 'http') {
+    throw new UsageError(`${flags.knative === true ? '--knative' : 'K_SERVICE'} is for HTTP mode, not ${pick('platform')!.source} ${platformName} (use --platform http)`);
   }
   return {
-    platform: platformName as PullPlatformName,
+    platform: platformName as LocalPlatformName,
+    knative,
+    ...(service !== undefined ? { functionName: service } : {}),
     dir,
     handler: text('handler') ?? 'index.handler',
     ...(initializer !== undefined ? { initializer } : {}),
@@ -137,7 +156,7 @@ export function describeSettings(s: FunctionSettings): string {
     `memory ${s.memory} MB`,
     `${s.cpus} CPU${s.cpus === 1 ? '' : 's'}`,
     ...(s.concurrency ? [`concurrency ${s.concurrency}`] : []),
-    ...(s.platform !== 'functiongraph' ? [`on ${s.platform}`] : []),
+    ...(s.platform === 'http' ? [`on ${s.knative ? 'Knative' : 'FC'}'s HTTP front`] : s.platform !== 'functiongraph' ? [`on ${s.platform}`] : []),
   ];
   return parts.join(', ');
 }

@@ -129,11 +129,14 @@ async function invokeUrl(event: Buffer, base: string, source: string, invokeType
     const v = res.headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
-  const id = header('x-cff-request-id') ?? requestId ?? '';
+  const id = header('x-cff-request-id') ?? header('x-fc-request-id') ?? requestId ?? '';
   const contentType = header('content-type') ?? 'application/octet-stream';
   if (res.statusCode === 200) return { ok: true, requestId: id, durationMs, body, contentType };
-  if (res.statusCode === 404) throw new UsageError(`${base} is not a local platform (no /invoke there)`);
-  return { ok: false, requestId: id, durationMs, body, contentType, error: errorOf(body, res.statusCode) };
+  // A function error is a 404 on FC's HTTP front: it says so in its headers.
+  const errorType = header('x-fnpool-error-type') ?? header('x-fc-error-type');
+  if (res.statusCode === 404 && errorType === undefined) throw new UsageError(`${base} is not a local platform (no /invoke there)`);
+  const error = errorOf(body, res.statusCode);
+  return { ok: false, requestId: id, durationMs, body, contentType, error: errorType !== undefined && error.errorType.startsWith('HTTP ') ? { ...error, errorType } : error };
 }
 
 /** A one-shot local platform: the emulator and the bootstrap, for one invocation. */
@@ -144,7 +147,7 @@ async function invokeOnce(
   requestId: string | undefined,
   output: 'stderr' | 'ignore',
 ): Promise<Answer> {
-  const platform = await LocalPlatform.start({ settings, platform: settings.platform, output });
+  const platform = await LocalPlatform.start({ settings, output });
   const stopOnSignal = (): void => void platform.close().then(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
@@ -159,7 +162,7 @@ async function invokeOnce(
     let result;
     try {
       result = await Promise.race([
-        platform.emulator.invoke(event, { invokeType, timeoutMs: limitMs, ...(requestId !== undefined ? { requestId } : {}) }),
+        platform.caller.invoke(event, { invokeType, timeoutMs: limitMs, ...(requestId !== undefined ? { requestId } : {}) }),
         exited,
       ]);
     } catch (err) {

@@ -1,8 +1,9 @@
-// A local pull platform for one function — FunctionGraph, Lambda or Function Compute — shared by
-// `fnpool start`, `fnpool invoke --dir` and `fnpool bench`: the runtime-API emulator, optionally
-// the invoke endpoint, and the bootstrap (fnpool's or any custom runtime) started as a child
-// process against the emulator with the environment that platform gives it. The child can be
-// stopped and started again (`--watch`).
+// A local platform for one function, shared by `fnpool start`, `fnpool invoke --dir` and `fnpool
+// bench`: what calls the function (caller.ts) — for a pull platform (FunctionGraph, Lambda or
+// Function Compute's runtime API) the runtime-API emulator, for HTTP mode the front of FC or
+// Knative (http-front.ts) — optionally the invoke endpoint, and the bootstrap (fnpool's or any
+// custom runtime) started as a child process with the environment that platform gives it. The
+// child can be stopped and started again (`--watch`).
 //
 // When a bootstrap exits with invocations handed to it and unanswered (it crashed, or it was
 // stopped for a restart while a hand-out was on its way), the platform answers them with
@@ -10,15 +11,16 @@
 // caller gets an error instead of waiting forever.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { EmulatorError, launchEnvironment, PullEmulator, startInvokeEndpoint, type InvokeEndpoint } from '../emulator/index.js';
-import type { PullPlatformName } from '../platforms/platform.js';
+import {
+  EmulatorError, HttpFront, launchEnvironment, PullEmulator, pullCaller, startInvokeEndpoint, type InvokeEndpoint, type LocalCaller,
+} from '../emulator/index.js';
+import { HttpInvoker } from '../loadgen/http.js';
+import type { Invoker } from '../loadgen/load.js';
 import { UsageError } from './args.js';
 import type { FunctionSettings } from './function-settings.js';
 
 export interface LocalPlatformOptions {
   settings: FunctionSettings;
-  /** Whose runtime API the emulator speaks; default functiongraph. */
-  platform?: PullPlatformName;
   /** Interface of the emulator and the endpoint; default 127.0.0.1. */
   host?: string;
   /** Port of the runtime-API emulator; default 0 (any free port). */
@@ -45,24 +47,29 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   /** Starts the emulator and the endpoint; a port in use is a UsageError that names it. */
   static async start(opts: LocalPlatformOptions): Promise<LocalPlatform> {
     const host = opts.host ?? '127.0.0.1';
-    let emulator: PullEmulator;
-    try {
-      emulator = await PullEmulator.start({
-        platform: opts.platform, host, port: opts.apiPort ?? 0, functionTimeoutMs: Math.round(opts.settings.timeout * 1000),
-      });
-    } catch (err) {
-      throw listenError(err, '--api-port');
+    const { settings } = opts;
+    let callee: PullEmulator | HttpFront;
+    if (settings.platform === 'http') {
+      callee = await HttpFront.create({ flavour: settings.knative ? 'knative' : 'fc', settings, functionName: settings.functionName });
+    } else {
+      try {
+        callee = await PullEmulator.start({
+          platform: settings.platform, host, port: opts.apiPort ?? 0, functionTimeoutMs: Math.round(settings.timeout * 1000),
+        });
+      } catch (err) {
+        throw listenError(err, '--api-port');
+      }
     }
     let endpoint: InvokeEndpoint | undefined;
     if (opts.endpointPort !== undefined) {
       try {
-        endpoint = await startInvokeEndpoint(emulator, { host, port: opts.endpointPort });
+        endpoint = await startInvokeEndpoint(callee instanceof HttpFront ? callee : pullCaller(callee), { host, port: opts.endpointPort });
       } catch (err) {
-        await emulator.close();
+        await callee.close();
         throw listenError(err, '--port');
       }
     }
-    return new LocalPlatform(opts, emulator, endpoint);
+    return new LocalPlatform(opts, callee, endpoint);
   }
 
   private child: ChildProcess | undefined;
@@ -72,14 +79,45 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   private generation = 0;
   private readonly handedTo = new Map<string, number>();
 
+  /** A pull platform's runtime-API emulator (undefined in HTTP mode). */
+  readonly emulator: PullEmulator | undefined;
+  /** HTTP mode's front (undefined on a pull platform). */
+  readonly front: HttpFront | undefined;
+  /** What calls the function: one invocation, one answer. */
+  readonly caller: LocalCaller;
+  #loadInvoker: HttpInvoker | undefined;
+
   private constructor(
     private readonly opts: LocalPlatformOptions,
-    readonly emulator: PullEmulator,
+    callee: PullEmulator | HttpFront,
     readonly endpoint: InvokeEndpoint | undefined,
   ) {
     super();
-    emulator.on('handout', (requestId) => this.handedTo.set(requestId, this.generation));
-    emulator.on('answer', (result) => this.handedTo.delete(result.requestId));
+    if (callee instanceof HttpFront) {
+      this.front = callee;
+      this.caller = callee;
+    } else {
+      this.emulator = callee;
+      this.caller = pullCaller(callee);
+      callee.on('handout', (requestId) => this.handedTo.set(requestId, this.generation));
+      callee.on('answer', (result) => this.handedTo.delete(result.requestId));
+    }
+  }
+
+  /** For the banner: the platform's name, and how the runtime and the platform meet ("runtime API", "RUNTIME_API_ADDR=…"). */
+  get description(): { title: string; meeting: string; variable: string } {
+    if (this.front) return { title: this.front.title, meeting: 'runtime at', variable: this.front.portVariable };
+    return { title: this.emulator!.wire.title, meeting: 'runtime API', variable: `${this.emulator!.wire.apiVariable}=${this.emulator!.address}` };
+  }
+
+  /**
+   * What a closed-loop load calls: the emulator, or in HTTP mode the runtime's port itself (one
+   * keep-alive connection per request in flight, as the platform's front end; a 429 counts as refused).
+   */
+  get loadInvoker(): Invoker {
+    if (this.emulator) return this.emulator;
+    this.#loadInvoker ??= new HttpInvoker(`${this.front!.origin}/invoke`);
+    return this.#loadInvoker;
   }
 
   get settings(): FunctionSettings {
@@ -112,7 +150,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
       env: {
         // On a terminal, lines for people; elsewhere the platform's own log format.
         ...(logFormat === 'text' ? { FNPOOL_LOG_FORMAT: 'text' } : {}),
-        ...launchEnvironment(this.emulator.platform, this.opts.settings, this.emulator.address, env),
+        ...(this.front ? this.front.runtimeEnvironment(env) : launchEnvironment(this.emulator!.platform, this.opts.settings, this.emulator!.address, env)),
         FNPOOL_PARENT_PID: String(process.pid),
       },
       stdio: [...stdio],
@@ -132,6 +170,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
         resolve();
       });
     });
+    this.front?.runtimeStarted(this.exited);
   }
 
   /** SIGTERM to the bootstrap's process group, SIGKILL if it has not exited after the grace period. */
@@ -160,12 +199,15 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     await this.stopRuntime();
     // The emulator first: it rejects what is pending, and the endpoint answers those callers (503)
     // before its own sockets are closed.
-    await this.emulator.close();
+    await this.#loadInvoker?.close();
+    await (this.emulator ?? this.front)!.close();
     await new Promise((resolve) => setImmediate(resolve));
     await this.endpoint?.close();
   }
 
   private onChildGone(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
+    // HTTP mode: what was sent to it fails on its own connection; what comes next is told why.
+    if (generation === this.generation) this.front?.runtimeExited(signal ?? `code ${code}`);
     // Its sockets are closed by now; a hand-out the emulator takes back is not an orphan, so look
     // a moment later.
     setTimeout(() => this.failOrphans(generation, signal ?? `code ${code}`), 100).unref();
@@ -181,7 +223,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     for (const id of orphans) {
       if (this.closed) return;
       this.handedTo.delete(id);
-      this.emulator.failHandedOut(id, {
+      this.emulator?.failHandedOut(id, {
         errorType: 'Fnpool.RuntimeExited',
         errorMessage: `the runtime exited (${how}) without answering invocation ${id}`,
         stackTrace: [],

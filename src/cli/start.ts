@@ -1,8 +1,9 @@
-// `fnpool start [dir]`: a local platform on this machine (FunctionGraph, Lambda or FC's runtime
-// API, by --platform) — the runtime API emulator,
-// the bootstrap (fnpool's, or any custom runtime's) started against it as a child process with the
-// function in dir, and an invoke endpoint (POST http://127.0.0.1:9000/invoke) that returns the
-// function's answer. --watch starts the bootstrap again when the function's files change.
+// `fnpool start [dir]`: a local platform on this machine — FunctionGraph, Lambda or FC's runtime
+// API emulator, or HTTP mode's front (FC's or Knative's), by --platform — the bootstrap (fnpool's,
+// or any custom runtime's) started as a child process with the function in dir and the
+// environment that platform gives it, and an invoke endpoint (POST http://127.0.0.1:9000/invoke)
+// that returns the function's answer. --watch starts the bootstrap again when the function's
+// files change.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromEnv, parse, shownPath, toBoolean, toPort, UsageError } from './args.js';
@@ -13,10 +14,12 @@ import { watchTree, type TreeWatcher } from './watch.js';
 export const HELP = `Usage: fnpool start [dir] [options]
 
 Starts a local platform for the function in dir (default: the current folder): an emulator of the
-platform's runtime API (FunctionGraph, AWS Lambda or Function Compute, by --platform), the
-bootstrap started against it, and an invoke endpoint (POST /invoke, body = the event; AWS's
-POST /2015-03-31/functions/function/invocations too) that answers with the function's result.
-Ctrl-C stops everything.
+platform's runtime API (FunctionGraph, AWS Lambda or Function Compute's, by --platform) with the
+bootstrap started against it — or, with --platform http, the bootstrap as an HTTP server behind
+a front that calls it as Function Compute does (Knative, with --knative) — and an invoke endpoint
+(POST /invoke, body = the event; AWS's POST /2015-03-31/functions/function/invocations too) that
+answers with the function's result. In HTTP mode, any other request to the endpoint goes to the
+runtime as an HTTP trigger's request. Ctrl-C stops everything.
 
 Options (flag, environment variable, default):
 ${FUNCTION_OPTIONS_HELP}
@@ -32,7 +35,8 @@ ${PACKAGE_JSON_HELP}
 The bootstrap gets the environment the platform gives a runtime — FunctionGraph: RUNTIME_API_ADDR,
 RUNTIME_CODE_ROOT (dir), RUNTIME_HANDLER, RUNTIME_TIMEOUT, RUNTIME_MEMORY, RUNTIME_CPU, …; Lambda:
 AWS_LAMBDA_RUNTIME_API, LAMBDA_TASK_ROOT, _HANDLER, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, …; FC:
-FC_RUNTIME_API, FC_FUNC_CODE_PATH, FC_FUNCTION_HANDLER, … Other variables (RUNTIME_USERDATA,
+FC_RUNTIME_API, FC_FUNC_CODE_PATH, FC_FUNCTION_HANDLER, …; HTTP mode: FC_SERVER_PORT (Knative: PORT,
+K_SERVICE), FC_FUNC_CODE_PATH, FNPOOL_HANDLER, FNPOOL_TIMEOUT, … Other variables (RUNTIME_USERDATA,
 FNPOOL_LOG_LEVEL, AWS_LAMBDA_LOG_FORMAT, …) are passed on as they are.
 
 Examples:
@@ -43,6 +47,8 @@ Examples:
   fnpool start examples/initializer --port 9001
   fnpool start my-go-function --bootstrap my-go-function/bootstrap
   fnpool start examples/hello --platform lambda --concurrency 16
+  fnpool start examples/apig --platform http      then: curl -s http://127.0.0.1:9000/any/path?q=1
+  fnpool start my-fc-function --platform http --bootstrap my-fc-function/bootstrap
 `;
 
 export async function start(argv: string[]): Promise<void> {
@@ -72,10 +78,11 @@ export async function start(argv: string[]): Promise<void> {
   const watchVar = fromEnv(env, ['FNPOOL_WATCH']);
   const watching = values.watch ?? (watchVar ? toBoolean(watchVar.name, watchVar.value) : false);
 
-  const platform = await LocalPlatform.start({ settings, platform: settings.platform, host, apiPort, endpointPort, output: 'inherit' });
+  const platform = await LocalPlatform.start({ settings, host, apiPort, endpointPort, output: 'inherit' });
   const url = platform.endpoint!.url;
   platform.startRuntime();
-  process.stdout.write(banner(platform.emulator.wire.title, settings.dir, url, `${platform.emulator.wire.apiVariable}=${platform.emulator.address}`, describeSettings(settings),
+  const { title, meeting, variable } = platform.description;
+  process.stdout.write(banner(title, settings.dir, url, `${`${meeting}:`.padEnd(13)}${variable}`, describeSettings(settings),
     settings.ownBootstrap ? undefined : settings.bootstrap, watching));
 
   let stopping = false;
@@ -140,7 +147,7 @@ function banner(title: string, dir: string, url: string, api: string, settings: 
     `fnpool: local ${title} platform for ${shownPath(dir)}`,
     `  function:    ${settings}`,
     `  runtime:     ${bootstrap ? `custom bootstrap ${bootstrap}` : "fnpool's bootstrap"}${watching ? ' (restarted when files change)' : ''}`,
-    `  runtime API: ${api}`,
+    `  ${api}`,
     `  invoke:      POST ${url}/invoke`,
     `  try:         curl -s -X POST ${url}/invoke -d ${event.curl}`,
     `               fnpool invoke ${invokeArgs}`,

@@ -1,5 +1,6 @@
-// The local pull platforms: the runtime-API emulator of FunctionGraph, Lambda or Function Compute
-// (one ledger, one wire per platform), and the invoke endpoint in front of it.
+// The local platforms: the runtime-API emulator of FunctionGraph, Lambda or Function Compute (one
+// ledger, one wire per platform), HTTP mode's front (FC's or Knative's), and the invoke endpoint
+// in front of either.
 export { EmulatorError, isValidRequestId, PullEmulator, REQUEST_ID_RULE } from './ledger.js';
 export type {
   EmulatorErrorCode,
@@ -16,3 +17,7 @@ export { emulatorWire, launchEnvironment, LAUNCH_SHADOWED } from './wires.js';
 export type { EmulatorWire, LaunchSettings } from './wires.js';
 export { startInvokeEndpoint, LAMBDA_INVOKE_PATH } from './invoke-endpoint.js';
 export type { InvokeEndpoint, InvokeEndpointOptions } from './invoke-endpoint.js';
+export { pullCaller } from './caller.js';
+export type { LocalCaller } from './caller.js';
+export { HTTP_LIMITS, HttpFront, httpLaunchEnvironment } from './http-front.js';
+export type { HttpFlavour, HttpFrontOptions } from './http-front.js';

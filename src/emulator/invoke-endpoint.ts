@@ -1,11 +1,14 @@
-// The caller's side of a local platform: `POST /invoke` with the event as the body queues it on the
-// emulator and answers with the function's result, so a person with curl, `fnpool invoke` or a
-// benchmark can call a function served by the real bootstrap, whatever the platform. AWS's invoke
-// path (POST /2015-03-31/functions/function/invocations) answers as AWS's runtime interface
-// emulator does, so tools written for that work here too.
+// The caller's side of a local platform: `POST /invoke` with the event as the body gives it to the
+// platform's caller (caller.ts: a pull platform's emulator queues it, a push platform's front sends
+// it to the runtime) and answers with the function's result, so a person with curl, `fnpool invoke`
+// or a benchmark can call a function served by the real bootstrap, whatever the platform. AWS's
+// invoke path (POST /2015-03-31/functions/function/invocations) answers as AWS's runtime interface
+// emulator does, so tools written for that work here too. On a push platform every other request
+// goes to the runtime as it came (an HTTP trigger's request).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { EmulatorError, type PullEmulator, type InvokeResult, type InvokeType } from './ledger.js';
+import { pullCaller, type LocalCaller } from './caller.js';
+import { EmulatorError, PullEmulator, type InvokeResult, type InvokeType } from './ledger.js';
 import { listenOn, readBody } from './http.js';
 
 /** AWS's invoke path, as its runtime interface emulator serves it. */
@@ -24,7 +27,8 @@ export interface InvokeEndpoint {
   close(): Promise<void>;
 }
 
-export async function startInvokeEndpoint(emulator: PullEmulator, opts: InvokeEndpointOptions = {}): Promise<InvokeEndpoint> {
+export async function startInvokeEndpoint(callee: LocalCaller | PullEmulator, opts: InvokeEndpointOptions = {}): Promise<InvokeEndpoint> {
+  const emulator = callee instanceof PullEmulator ? pullCaller(callee) : callee;
   const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   const server = http.createServer({ keepAlive: true }, (req, res) => route(emulator, req, res));
@@ -53,21 +57,22 @@ export async function startInvokeEndpoint(emulator: PullEmulator, opts: InvokeEn
   };
 }
 
-function route(emulator: PullEmulator, req: IncomingMessage, res: ServerResponse): void {
+function route(emulator: LocalCaller, req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (path === '/invoke' && req.method === 'POST') return invoke(emulator, req, res, false);
   if (path === LAMBDA_INVOKE_PATH && req.method === 'POST') return invoke(emulator, req, res, true);
   if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(req, res, 200, { status: 'ok' });
+  if (emulator.forward !== undefined) return emulator.forward(req, res);
   sendJson(req, res, 404, { errorType: 'NotFound', errorMessage: `no route for ${req.method ?? '?'} ${path}`, stackTrace: [] });
 }
 
-function invoke(emulator: PullEmulator, req: IncomingMessage, res: ServerResponse, awsStyle: boolean): void {
+function invoke(emulator: LocalCaller, req: IncomingMessage, res: ServerResponse, awsStyle: boolean): void {
   const typeHeader = req.headers['x-cff-invoke-type'] ?? (req.headers['x-amz-invocation-type'] === 'Event' ? 'async' : undefined);
   const invokeType: InvokeType = typeof typeHeader === 'string' && typeHeader.trim().toLowerCase() === 'async' ? 'async' : 'sync';
   const limit = invokeType === 'async' ? emulator.limits.maxAsyncRequestBytes : emulator.limits.maxSyncRequestBytes;
-  const headers = emulator.wire.callerHeaders(req.headers);
+  const headers = emulator.callerHeaders(req.headers);
   const requestId = req.headers['x-cff-request-id'] ?? req.headers['x-amzn-requestid'] ?? req.headers['x-fc-request-id'];
 
   // Buffer no more than the platform would accept; past it, drain and refuse.
@@ -77,9 +82,10 @@ function invoke(emulator: PullEmulator, req: IncomingMessage, res: ServerRespons
       (result) => {
         if (res.destroyed) return; // the caller hung up while the function ran
         if (awsStyle) return answerAsAws(res, result);
-        const http = result.ok ? emulator.wire.httpAnswer?.(result) : undefined;
+        const http = emulator.httpAnswer?.(result);
         if (http !== undefined) {
-          res.writeHead(http.status, { ...http.headers, 'content-length': String(result.body.length), 'x-cff-request-id': result.requestId });
+          res.writeHead(http.status || 502, { ...http.headers, 'content-length': String(result.body.length), 'x-cff-request-id': result.requestId,
+            ...(result.ok ? {} : { 'x-fnpool-error-type': headerSafe(result.error?.errorType ?? 'Unknown') }) });
           res.end(result.body);
         } else if (result.ok) {
           res.writeHead(200, [
