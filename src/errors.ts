@@ -70,9 +70,12 @@ export function toWireError(value: unknown): WireError {
 const MAX_MESSAGE_CHARS = 64 * 1024;
 const MAX_STACK_LINES = 100;
 
-function cap(message: string): string {
-  return message.length <= MAX_MESSAGE_CHARS ? message : `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters cut)`;
+/** The message cut to max characters, saying how many more there were. */
+export function capMessage(message: string, max = MAX_MESSAGE_CHARS): string {
+  return message.length <= max ? message : `${message.slice(0, max)}… (${message.length - max} more characters cut)`;
 }
+
+const cap = (message: string): string => capMessage(message);
 
 function errorTypeOf(err: Error): string {
   const name = typeof err.name === 'string' && err.name !== '' ? err.name : 'Error';

@@ -27,6 +27,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env, argv: readonly
     process.exit(EXIT_CONFIG);
   }
 
+  // The function's own variables (OpenEdge's function.env): the workers copy the environment when they start.
+  if (config.functionEnv !== undefined) Object.assign(process.env, config.functionEnv);
   const { WorkerPool } = await import('./executor/worker-pool.js');
   const workers = new WorkerPool(config);
   const [{ createLogger, endLogs }, { Executor }] = await Promise.all([import('./logging/logger.js'), import('./executor/executor.js')]);

@@ -96,7 +96,9 @@ test('the bootstrap exits with status 2 and a one-line message on a bad value', 
   assert.equal(res.stderr, 'fnpool: FNPOOL_THREADS="many" is not a number\n');
 });
 
-test('the platform is found from the environment: Lambda, then FC, then FunctionGraph, then HTTP; FNPOOL_PLATFORM forces one', () => {
+test('the platform is found from the environment: OpenEdge\'s -c, then Lambda, then FC, then FunctionGraph, then HTTP; FNPOOL_PLATFORM forces one', () => {
+  const openedge = ['-c', JSON.stringify({ server: { address: '127.0.0.1:50051' }, function: { name: 'f', handler: 'index.handler' } })];
+  assert.equal(loadConfig({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:1' }, openedge).platform, 'openedge');
   assert.equal(loadConfig({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:1' }).platform, 'lambda');
   assert.equal(loadConfig({ FC_RUNTIME_API: '127.0.0.1:1' }).platform, 'fc');
   assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1' }).platform, 'functiongraph');
@@ -105,7 +107,7 @@ test('the platform is found from the environment: Lambda, then FC, then Function
   assert.equal(loadConfig({ RUNTIME_API_ADDR: '127.0.0.1:1', FC_RUNTIME_API: '127.0.0.1:2' }).apiAddress, '127.0.0.1:2');
   assert.equal(loadConfig({ FNPOOL_PLATFORM: 'functiongraph', RUNTIME_API_ADDR: '127.0.0.1:1', AWS_LAMBDA_RUNTIME_API: 'x:1' }).platform, 'functiongraph');
   assert.throws(() => loadConfig({ FNPOOL_PLATFORM: 'lambda' }), /AWS_LAMBDA_RUNTIME_API is not set/);
-  assert.throws(() => loadConfig({ FNPOOL_PLATFORM: 'openedge' }), /platform openedge .* is not supported by this version yet/);
+  assert.throws(() => loadConfig({ FNPOOL_PLATFORM: 'openedge' }), /OpenEdge mode needs -c CONFIG/);
   assert.throws(() => loadConfig({}), (err) => {
     for (const name of ['AWS_LAMBDA_RUNTIME_API', 'FC_RUNTIME_API', 'RUNTIME_API_ADDR', 'FC_SERVER_PORT', 'PORT', '-c', 'FNPOOL_PLATFORM']) {
       assert.ok(err.message.includes(name), `the message names ${name}: ${err.message}`);

@@ -3,7 +3,7 @@
 // Tolerances are generous for a loaded CI machine, yet fail when the behaviour is wrong.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forEachPlatform, startRuntime } from './helpers/runtime.mjs';
+import { forEachPlatform, PUSH_PLATFORMS, startRuntime } from './helpers/runtime.mjs';
 
 const TIMEOUT_S = 1;
 
@@ -75,7 +75,7 @@ forEachPlatform((platform) => {
   });
 
   describe('deadline races', () => {
-    test('tasks that reach their thread at or after their deadline are still answered, once', { skip: platform === 'http' && 'counts the answers the emulator received' }, async () => {
+    test('tasks that reach their thread at or after their deadline are still answered, once', { skip: PUSH_PLATFORMS.includes(platform) && 'counts the answers the emulator received' }, async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_TIMEOUT: '0.004', RUNTIME_CPU: '2' } });
       try {
         const results = await Promise.all(Array.from({ length: 300 }, (_, i) => rt.invoke({ action: 'echo', i }, { timeoutMs: 10_000 })));
@@ -127,4 +127,4 @@ forEachPlatform((platform) => {
       }
     });
   });
-}, { http: true });
+}, { push: true });

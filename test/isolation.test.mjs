@@ -143,4 +143,4 @@ forEachPlatform((platform) => {
       await assertServes(rt, 16);
     });
   });
-}, { http: true });
+}, { push: true });

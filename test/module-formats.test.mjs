@@ -57,4 +57,4 @@ forEachPlatform((platform) => {
       }
     });
   }
-}, { http: true });
+}, { push: true });

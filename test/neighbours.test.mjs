@@ -135,4 +135,4 @@ forEachPlatform((platform) => {
       });
     }
   });
-}, { http: true });
+}, { push: true });

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forEachPlatform, handlerRecords, startRuntime } from './helpers/runtime.mjs';
+import { forEachPlatform, PUSH_PLATFORMS, handlerRecords, startRuntime } from './helpers/runtime.mjs';
 import { WIRE } from './helpers/wire.mjs';
 
 forEachPlatform((platform) => {
   describe('shutdown', () => {
-    test('SIGTERM: in-flight invocations finish, nothing new is fetched, exit 0', { skip: platform === 'http' && 'the emulator plays the platform here; HTTP mode: test/http.test.mjs' }, async () => {
+    test('SIGTERM: in-flight invocations finish, nothing new is fetched, exit 0', { skip: PUSH_PLATFORMS.includes(platform) && 'the emulator plays the platform here; push platforms: test/http.test.mjs, test/openedge.test.mjs' }, async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '10' } });
       const inflight = Array.from({ length: 6 }, (_, i) => rt.invoke({ action: 'sleep', ms: 400 }, { requestId: `drain-${i}` }));
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -26,7 +26,7 @@ forEachPlatform((platform) => {
       await rt.emulator.close();
     });
 
-    test('SIGINT: invocations still running at FNPOOL_SHUTDOWN_TIMEOUT_MS get Runtime.Shutdown, exactly once', { skip: platform === 'http' && 'the emulator plays the platform here; HTTP mode: test/http.test.mjs' }, async () => {
+    test('SIGINT: invocations still running at FNPOOL_SHUTDOWN_TIMEOUT_MS get Runtime.Shutdown, exactly once', { skip: PUSH_PLATFORMS.includes(platform) && 'the emulator plays the platform here; push platforms: test/http.test.mjs, test/openedge.test.mjs' }, async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '30', FNPOOL_SHUTDOWN_TIMEOUT_MS: '300' } });
       const slow = rt.invoke({ action: 'hang' }, { requestId: 'slow-1' });
       const quick = rt.invoke({ action: 'sleep', ms: 50 }, { requestId: 'quick-1' });
@@ -99,7 +99,7 @@ forEachPlatform((platform) => {
       }
     });
 
-    test('the shutdown wait never goes past an invocation\'s own deadline', { skip: platform === 'http' && 'the emulator plays the platform here; HTTP mode: test/http.test.mjs' }, async () => {
+    test('the shutdown wait never goes past an invocation\'s own deadline', { skip: PUSH_PLATFORMS.includes(platform) && 'the emulator plays the platform here; push platforms: test/http.test.mjs, test/openedge.test.mjs' }, async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '1', FNPOOL_SHUTDOWN_TIMEOUT_MS: '10000' } });
       const hung = rt.invoke({ action: 'hang' });
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -210,4 +210,4 @@ forEachPlatform((platform) => {
       }
     });
   });
-}, { http: true });
+}, { push: true });

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../config/config.js';
 import { ConfigError } from '../config/env.js';
-import { emulatorWire, EmulatorError, HTTP_LIMITS, httpLaunchEnvironment, launchEnvironment, type InvokeResult } from '../emulator/index.js';
+import {
+  emulatorWire, EmulatorError, HTTP_LIMITS, httpLaunchEnvironment, launchEnvironment, OPENEDGE_LIMITS, openEdgeLaunch, type InvokeResult,
+} from '../emulator/index.js';
 import { closedLoop, nextRequestId, type LoadResult, type LoadTick } from '../loadgen/load.js';
 import { rssMB } from '../loadgen/proc.js';
 import { EXIT_OK, fnpoolVersion, parse, shownPath, toNumber, UsageError } from './args.js';
@@ -102,7 +104,9 @@ export async function bench(argv: string[]): Promise<number> {
   const warmupS = values.warmup === undefined ? DEFAULT_WARMUP_S : toNumber('--warmup', values.warmup, { min: 0, max: 3600, unit: 'seconds' });
   const settings = resolveSettings(positionals[0], values);
   const { event, from: eventFrom } = await chooseEvent(settings.dir, values.event);
-  const limit = (settings.platform === 'http' ? HTTP_LIMITS[settings.knative ? 'knative' : 'fc'] : emulatorWire(settings.platform).limits).maxSyncRequestBytes;
+  const limits = settings.platform === 'http' ? HTTP_LIMITS[settings.knative ? 'knative' : 'fc']
+    : settings.platform === 'openedge' ? OPENEDGE_LIMITS : emulatorWire(settings.platform).limits;
+  const limit = limits.maxSyncRequestBytes;
   if (event.length > limit) {
     throw new UsageError(`the event is ${event.length} bytes, over the platform's limit of ${limit} bytes`);
   }
@@ -157,6 +161,10 @@ function isJson(text: string): boolean {
 /** How many invocations fnpool's runtime takes at once with these settings: what it will compute itself. */
 function fnpoolConcurrency(settings: FunctionSettings): number {
   try {
+    if (settings.platform === 'openedge') {
+      const { env, args } = openEdgeLaunch(settings, 0, process.env);
+      return loadConfig(env, args).concurrency;
+    }
     const env = settings.platform === 'http'
       ? httpLaunchEnvironment({ flavour: settings.knative ? 'knative' : 'fc', settings }, 0, process.env)
       : launchEnvironment(settings.platform, settings, '127.0.0.1:0', process.env);

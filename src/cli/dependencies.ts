@@ -5,7 +5,8 @@
 // a nested one, an installed fnpool (node_modules/fnpool beside its dependencies) and pnpm's
 // symlinked store all work. devDependencies are never reached. The copy is placed where node will
 // find it from its dependent: at the top node_modules/ when that name is free there, else nested
-// under its dependent, as npm would.
+// under its dependent, as npm would. Type declarations (@types/*, which protobufjs, under
+// grpc-js, lists as a dependency) are never needed at run time and are left out.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
@@ -88,7 +89,7 @@ export function productionDependencies(root: string, skip: ReadonlySet<string> =
   while (queue.length > 0) {
     const pkg = queue.shift()!;
     for (const [name, required] of runtimeDependencies(pkg.manifest)) {
-      if (skip.has(name)) continue;
+      if (skip.has(name) || name.startsWith('@types/')) continue;
       const real = findInstalled(pkg.real, name);
       if (real === undefined) {
         if (!required) continue;

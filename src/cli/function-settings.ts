@@ -13,9 +13,9 @@ import { fromEnv, toNumber, UsageError, type NumberRule } from './args.js';
 /** fnpool's own bootstrap, beside dist/ in a checkout and in the installed package. */
 export const FNPOOL_BOOTSTRAP = fileURLToPath(new URL('../../bootstrap', import.meta.url));
 
-/** The platforms a local platform can be: a pull platform's runtime API, or HTTP mode's front. */
-export const LOCAL_PLATFORMS = [...PULL_PLATFORMS, 'http'] as const;
-export type LocalPlatformName = PullPlatformName | 'http';
+/** The platforms a local platform can be: a pull platform's runtime API, HTTP mode's front, or OpenEdge's function module. */
+export const LOCAL_PLATFORMS = [...PULL_PLATFORMS, 'http', 'openedge'] as const;
+export type LocalPlatformName = PullPlatformName | 'http' | 'openedge';
 
 export interface FunctionSettings {
   /** Which platform the local platform plays. */
@@ -24,6 +24,9 @@ export interface FunctionSettings {
   knative: boolean;
   /** The function's name where the platform gives one (K_SERVICE); else its folder's name. */
   functionName?: string;
+  /** OpenEdge: the MQTT topic and QOS of the messages the local platform sends. */
+  topic: string;
+  qos: number;
   /** Absolute path of the function's folder (the code root). */
   dir: string;
   handler: string;
@@ -51,10 +54,15 @@ export const FUNCTION_OPTIONS = {
   concurrency: { type: 'string' },
   bootstrap: { type: 'string' },
   knative: { type: 'boolean' },
+  topic: { type: 'string' },
+  qos: { type: 'string' },
 } as const;
 
-export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lambda, fc or http FNPOOL_PLATFORM (functiongraph)
+export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lambda, fc, http  FNPOOL_PLATFORM (functiongraph)
+                       or openedge
   --knative            http as Knative calls it, not FC K_SERVICE=NAME (off: FC's front)
+  --topic TOPIC        openedge: the message's topic    FNPOOL_TOPIC (fnpool/invoke)
+  --qos 0|1            openedge: the message's QOS      FNPOOL_QOS (0)
   --handler NAME       module.export of the handler     FNPOOL_HANDLER, RUNTIME_HANDLER (index.handler)
   --initializer NAME   module.export of the initializer FNPOOL_INITIALIZER, RUNTIME_INITIALIZER_HANDLER (none)
   --timeout SECONDS    the function's timeout           RUNTIME_TIMEOUT (3)
@@ -84,6 +92,8 @@ const SETTINGS = {
   cpus: { env: ['RUNTIME_CPU'], key: 'cpus' },
   concurrency: { env: ['FNPOOL_CONCURRENCY'], key: 'concurrency' },
   bootstrap: { env: ['FNPOOL_BOOTSTRAP'], key: 'bootstrap' },
+  topic: { env: ['FNPOOL_TOPIC'], key: 'topic' },
+  qos: { env: ['FNPOOL_QOS'], key: 'qos' },
 } as const satisfies Record<string, Setting>;
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.values(SETTINGS).map((s) => s.key));
@@ -105,13 +115,13 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
     if (fromFile !== undefined) return { source: `${file.where}.${SETTINGS[name].key}`, value: fromFile };
     return undefined;
   };
-  const text = (name: 'platform' | 'handler' | 'initializer' | 'bootstrap'): string | undefined => {
+  const text = (name: 'platform' | 'handler' | 'initializer' | 'bootstrap' | 'topic'): string | undefined => {
     const got = pick(name);
     if (got === undefined) return undefined;
     if (typeof got.value !== 'string' || got.value.trim() === '') throw new UsageError(`${got.source} must be a non-empty string`);
     return got.value.trim();
   };
-  const num = (name: 'timeout' | 'memory' | 'cpus' | 'concurrency', rule: NumberRule): number | undefined => {
+  const num = (name: 'timeout' | 'memory' | 'cpus' | 'concurrency' | 'qos', rule: NumberRule): number | undefined => {
     const got = pick(name);
     return got === undefined ? undefined : toNumber(got.source, got.value, rule);
   };
@@ -128,6 +138,10 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
   if (!(LOCAL_PLATFORMS as readonly string[]).includes(platformName)) {
     throw new UsageError(`${pick('platform')!.source} ${platformName}: the local platform can be ${LOCAL_PLATFORMS.join(', ')}`);
   }
+  for (const name of ['topic', 'qos'] as const) {
+    const got = pick(name);
+    if (got !== undefined && platformName !== 'openedge') throw new UsageError(`${got.source} is for OpenEdge's messages, not ${platformName} (use --platform openedge)`);
+  }
   if (knative && platformName !== 'http') {
     throw new UsageError(`${flags.knative === true ? '--knative' : 'K_SERVICE'} is for HTTP mode, not ${pick('platform')!.source} ${platformName} (use --platform http)`);
   }
@@ -135,6 +149,8 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
     platform: platformName as LocalPlatformName,
     knative,
     ...(service !== undefined ? { functionName: service } : {}),
+    topic: text('topic') ?? 'fnpool/invoke',
+    qos: num('qos', { min: 0, max: 1, integer: true }) ?? 0,
     dir,
     handler: text('handler') ?? 'index.handler',
     ...(initializer !== undefined ? { initializer } : {}),
@@ -156,7 +172,9 @@ export function describeSettings(s: FunctionSettings): string {
     `memory ${s.memory} MB`,
     `${s.cpus} CPU${s.cpus === 1 ? '' : 's'}`,
     ...(s.concurrency ? [`concurrency ${s.concurrency}`] : []),
-    ...(s.platform === 'http' ? [`on ${s.knative ? 'Knative' : 'FC'}'s HTTP front`] : s.platform !== 'functiongraph' ? [`on ${s.platform}`] : []),
+    ...(s.platform === 'http' ? [`on ${s.knative ? 'Knative' : 'FC'}'s HTTP front`]
+      : s.platform === 'openedge' ? [`on OpenEdge, topic ${s.topic}, QOS ${s.qos}`]
+      : s.platform !== 'functiongraph' ? [`on ${s.platform}`] : []),
   ];
   return parts.join(', ');
 }

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import {
-  EmulatorError, HttpFront, launchEnvironment, PullEmulator, pullCaller, startInvokeEndpoint, type InvokeEndpoint, type LocalCaller,
+  EmulatorError, GrpcFront, HttpFront, launchEnvironment, PullEmulator, pullCaller, startInvokeEndpoint, type InvokeEndpoint, type LocalCaller, type PushFront,
 } from '../emulator/index.js';
 import { HttpInvoker } from '../loadgen/http.js';
 import type { Invoker } from '../loadgen/load.js';
@@ -48,9 +48,11 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   static async start(opts: LocalPlatformOptions): Promise<LocalPlatform> {
     const host = opts.host ?? '127.0.0.1';
     const { settings } = opts;
-    let callee: PullEmulator | HttpFront;
+    let callee: PullEmulator | PushFront;
     if (settings.platform === 'http') {
       callee = await HttpFront.create({ flavour: settings.knative ? 'knative' : 'fc', settings, functionName: settings.functionName });
+    } else if (settings.platform === 'openedge') {
+      callee = await GrpcFront.create({ settings, topic: settings.topic, qos: settings.qos });
     } else {
       try {
         callee = await PullEmulator.start({
@@ -63,7 +65,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     let endpoint: InvokeEndpoint | undefined;
     if (opts.endpointPort !== undefined) {
       try {
-        endpoint = await startInvokeEndpoint(callee instanceof HttpFront ? callee : pullCaller(callee), { host, port: opts.endpointPort });
+        endpoint = await startInvokeEndpoint(callee, { host, port: opts.endpointPort });
       } catch (err) {
         await callee.close();
         throw listenError(err, '--port');
@@ -81,19 +83,19 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
 
   /** A pull platform's runtime-API emulator (undefined in HTTP mode). */
   readonly emulator: PullEmulator | undefined;
-  /** HTTP mode's front (undefined on a pull platform). */
-  readonly front: HttpFront | undefined;
+  /** A push platform's front: HTTP mode's, OpenEdge's (undefined on a pull platform). */
+  readonly front: PushFront | undefined;
   /** What calls the function: one invocation, one answer. */
   readonly caller: LocalCaller;
   #loadInvoker: HttpInvoker | undefined;
 
   private constructor(
     private readonly opts: LocalPlatformOptions,
-    callee: PullEmulator | HttpFront,
+    callee: PullEmulator | PushFront,
     readonly endpoint: InvokeEndpoint | undefined,
   ) {
     super();
-    if (callee instanceof HttpFront) {
+    if (!(callee instanceof PullEmulator)) {
       this.front = callee;
       this.caller = callee;
     } else {
@@ -106,17 +108,19 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
 
   /** For the banner: the platform's name, and how the runtime and the platform meet ("runtime API", "RUNTIME_API_ADDR=…"). */
   get description(): { title: string; meeting: string; variable: string } {
-    if (this.front) return { title: this.front.title, meeting: 'runtime at', variable: this.front.portVariable };
+    if (this.front) return { title: this.front.title, meeting: 'runtime at', variable: this.front.listensAt };
     return { title: this.emulator!.wire.title, meeting: 'runtime API', variable: `${this.emulator!.wire.apiVariable}=${this.emulator!.address}` };
   }
 
   /**
-   * What a closed-loop load calls: the emulator, or in HTTP mode the runtime's port itself (one
-   * keep-alive connection per request in flight, as the platform's front end; a 429 counts as refused).
+   * What a closed-loop load calls: the emulator; in HTTP mode the runtime's port itself (one
+   * keep-alive connection per request in flight, as the platform's front end; a 429 counts as
+   * refused); on OpenEdge, the front's own gRPC client.
    */
   get loadInvoker(): Invoker {
     if (this.emulator) return this.emulator;
-    this.#loadInvoker ??= new HttpInvoker(`${this.front!.origin}/invoke`);
+    if (!(this.front instanceof HttpFront)) return this.front!;
+    this.#loadInvoker ??= new HttpInvoker(`${this.front.origin}/invoke`);
     return this.#loadInvoker;
   }
 
@@ -144,7 +148,7 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
       : (['ignore', 'ignore', 'ignore'] as const);
     // A process group of its own: stopping it stops whatever a custom bootstrap started (curl, …),
     // and a Ctrl-C at the terminal reaches only us, so the order of the shutdown is ours to choose.
-    const child = spawn(this.opts.settings.bootstrap, [], {
+    const child = spawn(this.opts.settings.bootstrap, this.front?.runtimeArguments() ?? [], {
       cwd: this.opts.settings.dir,
       // FNPOOL_PARENT_PID: killed outright, this process could not stop a runtime in its own group.
       env: {

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError, type Env, number, oneOf, optionalString, pick, string } from './env.js';
-import type { PlatformName, PlatformSettings } from '../platforms/platform.js';
+import type { PayloadCodec, PlatformName, PlatformSettings } from '../platforms/platform.js';
 import { platformModule, selectPlatform } from '../platforms/registry.js';
 
 export type Platform = PlatformName;
@@ -64,6 +64,8 @@ export interface WorkerConfig {
   maxResponseBytesFrom: string;
   /** Recycle the worker after a task when its heap plus Buffers exceed this (0 = never). */
   memoryShareBytes: number;
+  /** How event bytes become the event and a result becomes bytes (platform.ts). */
+  payloadCodec: PayloadCodec;
   function: FunctionInfo;
   log: LogStyle;
 }
@@ -93,14 +95,16 @@ export interface RuntimeConfig {
   idempotent: boolean;
   /** Stop (as on SIGTERM) when this process is gone: set by `fnpool start` for the runtime it runs. */
   parentPid?: number;
-  /** Push platforms over HTTP: where to listen, how many may wait for a slot (FNPOOL_QUEUE), the status of an error answer. */
+  /** Push platforms: where to listen, how many may wait for a slot (FNPOOL_QUEUE, HTTP), the status of an error answer (HTTP). */
   server?: { host: string; port: number; queue: number; errorStatus: number };
+  /** Variables the platform's configuration gives the function, set in the environment before the workers start. */
+  functionEnv?: Readonly<Record<string, string>>;
   worker: WorkerConfig;
 }
 
 export function loadConfig(env: Env = process.env, argv: readonly string[] = []): RuntimeConfig {
   const platform = selectPlatform(env, argv);
-  const p: PlatformSettings = platformModule(platform).settings(env);
+  const p: PlatformSettings = platformModule(platform).settings(env, argv);
 
   const cores = availableParallelism();
   const cpus = p.cpus;
@@ -157,15 +161,16 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     maxRequestBytes: requestLimit.bytes,
     maxRequestBytesFrom: requestLimit.from,
     memory: { budgetMB, workerHeapMB },
-    shutdownTimeoutMs: number(env, ['FNPOOL_SHUTDOWN_TIMEOUT_MS'], 10_000, { min: 0, max: 3_600_000, integer: true, unit: 'ms' }),
+    shutdownTimeoutMs: number(env, ['FNPOOL_SHUTDOWN_TIMEOUT_MS'], p.shutdownTimeoutMs ?? 10_000, { min: 0, max: 3_600_000, integer: true, unit: 'ms' }),
     parentPid: number(env, ['FNPOOL_PARENT_PID'], undefined, { min: 1, integer: true }),
     hooks: { initializer, preStop: optionalString(env, 'FNPOOL_PRE_STOP'), preFreeze: optionalString(env, 'FNPOOL_PRE_FREEZE') },
     server: p.server === undefined ? undefined : {
-      host: optionalString(env, 'FNPOOL_HOST') ?? '0.0.0.0',
+      host: optionalString(env, 'FNPOOL_HOST') ?? p.server.host ?? '0.0.0.0',
       port: p.server.port,
       queue: number(env, ['FNPOOL_QUEUE'], concurrency, { min: 0, max: 100_000, integer: true }),
-      errorStatus: p.server.errorStatus,
+      errorStatus: p.server.errorStatus ?? 404,
     },
+    functionEnv: p.functionEnv,
     idempotent: oneOf(env, ['FNPOOL_IDEMPOTENT'], ['1', '0', 'true', 'false'] as const, '0').match(/^(1|true)$/) !== null,
     worker: {
       platform,
@@ -176,6 +181,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       maxResponseBytes: responseLimit.bytes,
       maxResponseBytesFrom: responseLimit.from,
       memoryShareBytes: workerHeapMB === undefined ? 0 : workerHeapMB * MiB,
+      payloadCodec: p.payloadCodec ?? 'json',
       function: {
         name: p.function.name ?? '',
         version: p.function.version ?? 'latest',

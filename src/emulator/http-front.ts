@@ -13,21 +13,17 @@
 // exited), the invocation is answered Fnpool.RuntimeExited.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { LocalCaller } from './caller.js';
 import { EmulatorError } from './emulator-error.js';
 import { flatHeaders, toBytes } from './http.js';
+import { freePort, PushFront, withTimeout } from './push-front.js';
 import type { InvokeError, InvokeOptions, InvokeResult } from './ledger.js';
 import { passHeaders } from './wire-helpers.js';
 import { LAUNCH_SHADOWED, type EmulatorLimits, type LaunchSettings } from './wires.js';
 
 const MiB = 1024 * 1024;
-/** How often the front tries the runtime's port until it opens. */
-const PROBE_EVERY_MS = 20;
 /** Headers a caller may give an invocation (credentials, an HTTP trigger's control path). */
 const PASSED = ['x-fc-access-key-id', 'x-fc-access-key-secret', 'x-fc-security-token', 'x-fc-control-path', 'x-fc-qualifier'];
 /** Headers of one hop only: not forwarded either way. */
@@ -48,7 +44,7 @@ export interface HttpFrontOptions {
   functionName?: string;
 }
 
-export class HttpFront implements LocalCaller {
+export class HttpFront extends PushFront {
   /** Picks a free loopback port for the runtime. */
   static async create(opts: HttpFrontOptions): Promise<HttpFront> {
     return new HttpFront(opts, await freePort());
@@ -60,14 +56,10 @@ export class HttpFront implements LocalCaller {
   readonly functionName: string;
   readonly #pool: Pool;
   readonly #opts: HttpFrontOptions;
-  /** Resolves once the runtime started last listens (and has initialized, on FC); rejects if it exited first. */
-  #ready: Promise<void> = Promise.reject(new Error('the runtime has not been started'));
-  /** Set when the runtime started last has exited. */
-  #exited: string | undefined;
 
-  private constructor(opts: HttpFrontOptions, readonly port: number) {
+  private constructor(opts: HttpFrontOptions, port: number) {
+    super(port);
     this.#opts = opts;
-    this.#ready.catch(() => {});
     this.functionName = opts.functionName ?? path.basename(opts.settings.dir);
     this.title = opts.flavour === 'fc' ? 'Function Compute (HTTP server)' : 'Knative (HTTP server)';
     this.limits = HTTP_LIMITS[opts.flavour];
@@ -82,7 +74,7 @@ export class HttpFront implements LocalCaller {
   }
 
   /** The variable that tells the runtime its port, as `NAME=value` (for the banner). */
-  get portVariable(): string {
+  get listensAt(): string {
     return `${this.#opts.flavour === 'fc' ? 'FC_SERVER_PORT' : 'PORT'}=${this.port}`;
   }
 
@@ -91,30 +83,14 @@ export class HttpFront implements LocalCaller {
     return httpLaunchEnvironment(this.#opts, this.port, env);
   }
 
-  /**
-   * A runtime was started: invocations wait until its port opens (it listens once it has loaded
-   * the function), then, on FC with an initializer, until POST /initialize has answered.
-   * @param exited settles when that runtime exits
-   */
-  runtimeStarted(exited: Promise<unknown>): void {
-    this.#exited = undefined;
-    let gone = false;
-    void exited.then(() => {
-      gone = true;
-    });
-    this.#ready = (async () => {
-      while (!(await portOpen(this.port))) {
-        if (gone) throw new Error('the runtime exited before it listened');
-        await sleep(PROBE_EVERY_MS);
-      }
-      if (this.#opts.flavour === 'fc' && this.#opts.settings.initializer !== undefined) await this.#initialize();
-    })();
-    this.#ready.catch(() => {});
-  }
-
-  /** The runtime started last has exited: what is sent from now on is answered Fnpool.RuntimeExited. */
-  runtimeExited(how: string): void {
-    this.#exited = how;
+  /** FC calls POST /initialize once before the first invocation when the function has an initializer. */
+  protected override async afterListening(): Promise<void> {
+    if (this.#opts.flavour !== 'fc' || this.#opts.settings.initializer === undefined) return;
+    const res = await this.#pool.request({ method: 'POST', path: '/initialize', headers: this.#platformHeaders(randomUUID()), body: '' });
+    const body = await res.body.text();
+    if (res.statusCode !== 200) {
+      process.stderr.write(`fnpool: the function's initializer failed (HTTP ${res.statusCode}): ${body.slice(0, 500)}\n`);
+    }
   }
 
   invoke(event: Buffer | string | object, opts: InvokeOptions = {}): Promise<InvokeResult> {
@@ -127,13 +103,7 @@ export class HttpFront implements LocalCaller {
     }
     const queuedAt = performance.now();
     const headers: Record<string, string> = { 'content-type': 'application/json', ...this.#platformHeaders(requestId), ...opts.headers };
-    const sent = this.#send(requestId, queuedAt, { method: 'POST', path: '/invoke', headers, body });
-    if (opts.timeoutMs === undefined) return sent;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EmulatorError('INVOKE_TIMEOUT', `no answer to ${requestId} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    });
-    return Promise.race([sent, timedOut]).finally(() => clearTimeout(timer));
+    return withTimeout(this.#send(requestId, queuedAt, { method: 'POST', path: '/invoke', headers, body }), requestId, opts.timeoutMs);
   }
 
   callerHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -155,7 +125,7 @@ export class HttpFront implements LocalCaller {
     Object.assign(headers, this.#platformHeaders(requestId));
     const method = req.method ?? 'GET';
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    void this.#ready.then(
+    void this.ready.then(
       () => this.#pool.request({ method: method as 'GET', path: req.url ?? '/', headers, body: hasBody ? req : null }),
     ).then(
       async (answer) => {
@@ -169,7 +139,7 @@ export class HttpFront implements LocalCaller {
       (err: unknown) => {
         req.resume();
         if (res.destroyed) return;
-        const error = this.#lost(requestId, err);
+        const error = this.lost(requestId, err);
         const bytes = Buffer.from(JSON.stringify(error));
         res.writeHead(502, { 'content-type': 'application/json', 'content-length': String(bytes.length), 'x-fc-request-id': requestId });
         res.end(bytes);
@@ -202,7 +172,7 @@ export class HttpFront implements LocalCaller {
   async #send(requestId: string, queuedAt: number, request: { method: 'POST'; path: string; headers: Record<string, string>; body: Buffer }): Promise<InvokeResult> {
     let handedOutAt = queuedAt;
     try {
-      await this.#ready;
+      await this.ready;
       handedOutAt = performance.now();
       const res = await this.#pool.request(request);
       const body = Buffer.from(await res.body.arrayBuffer());
@@ -214,24 +184,9 @@ export class HttpFront implements LocalCaller {
         ...(ok ? {} : { error: errorOf(res.statusCode, headers, body) }),
       };
     } catch (err) {
-      const error = this.#lost(requestId, err);
+      const error = this.lost(requestId, err);
       const body = Buffer.from(JSON.stringify(error));
       return { requestId, ok: false, status: 0, headers: {}, body, contentType: 'application/json', error, queuedAt, handedOutAt, answeredAt: performance.now() };
-    }
-  }
-
-  /** Fnpool.RuntimeExited for a request the runtime never answered. */
-  #lost(requestId: string, err: unknown): InvokeError {
-    const why = this.#exited !== undefined ? `the runtime exited (${this.#exited})` : `the runtime could not be reached: ${(err as Error).message}`;
-    return { errorType: 'Fnpool.RuntimeExited', errorMessage: `${why} without answering invocation ${requestId}`, stackTrace: [] };
-  }
-
-  /** FC calls POST /initialize once before the first invocation when the function has an initializer. */
-  async #initialize(): Promise<void> {
-    const res = await this.#pool.request({ method: 'POST', path: '/initialize', headers: this.#platformHeaders(randomUUID()), body: '' });
-    const body = await res.body.text();
-    if (res.statusCode !== 200) {
-      process.stderr.write(`fnpool: the function's initializer failed (HTTP ${res.statusCode}): ${body.slice(0, 500)}\n`);
     }
   }
 }
@@ -293,29 +248,4 @@ function errorOf(status: number, headers: Record<string, string>, body: Buffer):
 
 function firstOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** Whether something accepts connections on the loopback port. */
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A TCP port free on this machine now (the system's pick for port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,6 +1,6 @@
 // The local platforms: the runtime-API emulator of FunctionGraph, Lambda or Function Compute (one
-// ledger, one wire per platform), HTTP mode's front (FC's or Knative's), and the invoke endpoint
-// in front of either.
+// ledger, one wire per platform), the fronts of the push platforms (HTTP mode's, FC's or
+// Knative's; OpenEdge's gRPC), and the invoke endpoint in front of any of them.
 export { EmulatorError, isValidRequestId, PullEmulator, REQUEST_ID_RULE } from './ledger.js';
 export type {
   EmulatorErrorCode,
@@ -21,3 +21,5 @@ export { pullCaller } from './caller.js';
 export type { LocalCaller } from './caller.js';
 export { HTTP_LIMITS, HttpFront, httpLaunchEnvironment } from './http-front.js';
 export type { HttpFlavour, HttpFrontOptions } from './http-front.js';
+export { GrpcFront, OPENEDGE_LIMITS, openEdgeLaunch } from './grpc-front.js';
+export { PushFront } from './push-front.js';

@@ -56,9 +56,23 @@ export interface PlatformSettings {
     attrs?: Record<string, string>;
   };
   log?: Partial<LogStyle>;
-  /** Push platforms served over HTTP: where to listen, and the status of an error answer. */
-  server?: { port: number; errorStatus: number };
+  /** Push platforms: where to listen (FNPOOL_HOST overrides the host), and the status of an error answer (HTTP). */
+  server?: { host?: string; port: number; errorStatus?: number };
+  /** How long a stop may let invocations in flight finish (FNPOOL_SHUTDOWN_TIMEOUT_MS overrides it). */
+  shutdownTimeoutMs?: number;
+  /** Variables the platform's configuration gives the function (OpenEdge's function.env), set before the workers start. */
+  functionEnv?: Record<string, string>;
+  /** 'message': OpenEdge's payloads (an empty payload is an empty Buffer; a string result is its UTF-8, null is empty). */
+  payloadCodec?: PayloadCodec;
 }
+
+/**
+ * How event bytes become the handler's event and its result becomes bytes. 'json', FaaS's: JSON
+ * when it parses, else a Buffer, an empty body {}; the result as JSON, a Buffer as is. 'message',
+ * OpenEdge's: the same, but an empty payload is an empty Buffer, a string result is sent as its
+ * UTF-8 bytes and null or undefined as nothing.
+ */
+export type PayloadCodec = 'json' | 'message';
 
 /** One platform: detected from the environment, configured from it, served by an adapter. */
 export interface PlatformModule {
@@ -67,8 +81,8 @@ export interface PlatformModule {
   readonly title: string;
   /** The environment variables whose presence selects this platform, for detection and its message. */
   readonly detectedBy: readonly string[];
-  /** Reads the platform's own environment; throws ConfigError naming a bad variable. */
-  settings(env: Env): PlatformSettings;
+  /** Reads the platform's own environment (and command line: OpenEdge's -c); throws ConfigError naming a bad variable. */
+  settings(env: Env, argv: readonly string[]): PlatformSettings;
   /** The pull wire, for platforms served by the shared poll loop (pull/adapter.ts). */
   readonly wire?: PullWire;
   /** Push platforms: the adapter that takes the platform's calls (loaded only when the platform is chosen). */

@@ -6,13 +6,13 @@ import { functiongraph } from './functiongraph/index.js';
 import { lambda } from './lambda/index.js';
 import { fc } from './fc/index.js';
 import { http } from './http/index.js';
+import { openedge } from './openedge/index.js';
+import { configArgument } from './openedge/config.js';
 
-const MODULES: Partial<Record<PlatformName, PlatformModule>> = { functiongraph, lambda, fc, http };
+const MODULES: Partial<Record<PlatformName, PlatformModule>> = { functiongraph, lambda, fc, http, openedge };
 
 /** Platforms of the contract that this version cannot serve yet: how each would be detected. */
-const PLANNED: Partial<Record<PlatformName, { title: string; detectedBy: readonly string[] }>> = {
-  openedge: { title: 'OpenEdge gRPC', detectedBy: ['-c CONFIG'] },
-};
+const PLANNED: Partial<Record<PlatformName, { title: string; detectedBy: readonly string[] }>> = {};
 
 /** Detection order: OpenEdge's -c argument, then Lambda, FC's runtime API, FunctionGraph, HTTP. */
 const ORDER: readonly PlatformName[] = ['openedge', 'lambda', 'fc', 'functiongraph', 'http'];
@@ -37,7 +37,7 @@ export function selectPlatform(env: Env, argv: readonly string[] = []): Platform
   }
   for (const name of ORDER) {
     if (name === 'openedge') {
-      if (argv.includes('-c')) return name;
+      if (configArgument(argv) !== undefined) return name;
       continue;
     }
     const detectedBy = MODULES[name]?.detectedBy ?? PLANNED[name]?.detectedBy ?? [];

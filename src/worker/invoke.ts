@@ -1,6 +1,7 @@
 // Calling user code and converting at its edges: raw event bytes → the event, the handler's
 // promise-or-callback → one settled value, the result → bytes for the wire (README "Writing a handler").
 import { ErrorType, RuntimeError } from '../errors.js';
+import type { PayloadCodec } from '../platforms/platform.js';
 
 type UserFunction = (...args: unknown[]) => unknown;
 
@@ -40,9 +41,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The body parsed as JSON; an empty body is `{}`; a body that is not JSON is given as a Buffer. */
-export function parseEvent(body: Uint8Array): unknown {
-  if (body.byteLength === 0) return {};
+/** The body parsed as JSON; an empty body is `{}` (OpenEdge's codec: an empty Buffer); a body that is not JSON is given as a Buffer. */
+export function parseEvent(body: Uint8Array, codec: PayloadCodec = 'json'): unknown {
+  if (body.byteLength === 0) return codec === 'json' ? {} : Buffer.alloc(0);
   try {
     return JSON.parse(utf8.decode(body));
   } catch {
@@ -50,10 +51,15 @@ export function parseEvent(body: Uint8Array): unknown {
   }
 }
 
-/** A Buffer/Uint8Array result is sent as raw bytes; anything else as JSON, `undefined` as `null`. */
-export function serializeResult(result: unknown, maxBytes: number, limitName = 'FNPOOL_MAX_RESPONSE_BYTES'): string | Uint8Array {
+/**
+ * A Buffer/Uint8Array result is sent as raw bytes; anything else as JSON, `undefined` as `null`.
+ * OpenEdge's codec sends a string as it is (its UTF-8) and null or undefined as nothing.
+ */
+export function serializeResult(result: unknown, maxBytes: number, limitName = 'FNPOOL_MAX_RESPONSE_BYTES', codec: PayloadCodec = 'json'): string | Uint8Array {
   let body: string | Uint8Array;
-  if (result instanceof Uint8Array) {
+  if (codec === 'message' && (typeof result === 'string' || result === null || result === undefined)) {
+    body = result ?? '';
+  } else if (result instanceof Uint8Array) {
     // A view into a larger buffer (a pooled Buffer, a slice) would carry all of it across threads.
     body = result.byteOffset === 0 && result.byteLength === result.buffer.byteLength ? result : copyBytes(result);
   } else if (result instanceof ArrayBuffer) {

@@ -156,7 +156,7 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
       ? () => entryFunction(req.entry!).then((fn) => callUserFunction(fn, [context]))
       : req.http !== undefined
         ? () => callUserFunction(handler!, [httpEvent(req.http!, req.body, req.requestId), context])
-        : () => callUserFunction(handler!, [parseEvent(req.body), context]);
+        : () => callUserFunction(handler!, [parseEvent(req.body, config.payloadCodec), context]);
     heart.calling(req.slot);
     const returned = invocationStore.run(scope, call);
     heart.returned();
@@ -164,7 +164,7 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
       .then(
         (value): TaskResult => req.http !== undefined
           ? { kind: 'ok', ...httpResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }
-          : { kind: 'ok', body: serializeResult(value, config.maxResponseBytes, config.maxResponseBytesFrom), threadId, memoryBytes: 0 },
+          : { kind: 'ok', body: serializeResult(value, config.maxResponseBytes, config.maxResponseBytesFrom, config.payloadCodec), threadId, memoryBytes: 0 },
         (error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }),
       )
       .catch((error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }));

@@ -12,18 +12,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { launchEnvironment, PullEmulator } from '../../dist/emulator/index.js';
+import { freePort, runtimeClient } from './grpc.mjs';
 
 /** Every pull platform, or the ones FNPOOL_TEST_PLATFORMS names (comma-separated). */
 export const TEST_PLATFORMS = (process.env.FNPOOL_TEST_PLATFORMS ?? 'functiongraph,lambda,fc').split(',').map((p) => p.trim()).filter(Boolean);
 
+/** The platforms that call the runtime (no emulator: the test is the platform). */
+export const PUSH_PLATFORMS = ['http', 'openedge'];
+
 /**
  * Runs the suites that body declares once per platform, each under a describe named for it; with
- * { http: true }, in HTTP mode too (suites that only invoke and read logs, not the emulator's
- * own records), unless FNPOOL_TEST_PLATFORMS leaves it out.
+ * { push: true }, on the push platforms too — HTTP mode and OpenEdge's gRPC (suites that only
+ * invoke and read logs, not the emulator's own records) — unless FNPOOL_TEST_PLATFORMS leaves them out.
  */
-export function forEachPlatform(body, { http = false } = {}) {
-  const platforms = http && (process.env.FNPOOL_TEST_PLATFORMS === undefined || TEST_PLATFORMS.includes('http'))
-    ? [...TEST_PLATFORMS.filter((p) => p !== 'http'), 'http'] : TEST_PLATFORMS.filter((p) => p !== 'http');
+export function forEachPlatform(body, { push = false } = {}) {
+  const chosen = (p) => process.env.FNPOOL_TEST_PLATFORMS === undefined || TEST_PLATFORMS.includes(p);
+  const platforms = [...TEST_PLATFORMS.filter((p) => !PUSH_PLATFORMS.includes(p)), ...(push ? PUSH_PLATFORMS.filter(chosen) : [])];
   for (const platform of platforms) describe(`on ${platform}`, () => body(platform));
 }
 
@@ -82,14 +86,20 @@ export async function startRuntime(opts = {}) {
   if (platform === 'lambda' && !opts.classic) settings.concurrency ??= Math.ceil(settings.cpus) * Number(given.FNPOOL_TASKS_PER_THREAD ?? 8);
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
   const ids = { ...base, RUNTIME_FUNC_NAME: 'test-fn', AWS_LAMBDA_FUNCTION_NAME: 'test-fn', FC_FUNCTION_NAME: 'test-fn', FNPOOL_LOG_LEVEL: 'debug' };
-  // HTTP mode has no emulator: the test is the platform, calling the runtime's port (runtime.request).
-  const emulator = platform === 'http' ? undefined
+  // Push platforms have no emulator: the test is the platform, calling the runtime's port
+  // (HTTP: runtime.request; OpenEdge: runtime.grpc, started with -c as OpenEdge starts it).
+  const push = PUSH_PLATFORMS.includes(platform);
+  const emulator = push ? undefined
     : opts.emulator ?? await PullEmulator.start({ platform, port: 0, functionTimeoutMs: Math.round(settings.timeout * 1000) });
-  const env = emulator === undefined ? httpEnvironment(settings, ids) : launchEnvironment(platform, settings, emulator.address, ids);
+  const grpcPort = platform === 'openedge' ? await freePort() : undefined;
+  const env = platform === 'http' ? httpEnvironment(settings, ids)
+    : platform === 'openedge' ? openEdgeEnvironment(settings, ids)
+    : launchEnvironment(platform, settings, emulator.address, ids);
+  const args = opts.args ?? (platform === 'openedge' ? ['-c', JSON.stringify(openEdgeConfig(settings, grpcPort))] : []);
   // fnpool's JSON records (the suite reads them), not Lambda's Text lines, unless opts.platformLogs.
   if (platform === 'lambda' && !opts.platformLogs) env.FNPOOL_LOG_FORMAT = 'json';
   Object.assign(env, rest);
-  const child = spawn(BOOTSTRAP, opts.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BOOTSTRAP, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const records = [];
   const lines = [];
   const stderr = [];
@@ -145,8 +155,12 @@ export async function startRuntime(opts = {}) {
     stderr,
     exited,
     waitForLog,
-    invoke: (event, invokeOpts) => (emulator === undefined ? invokeOverHttp(runtime, event, settings, invokeOpts)
+    invoke: (event, invokeOpts) => (platform === 'http' ? invokeOverHttp(runtime, event, settings, invokeOpts)
+      : platform === 'openedge' ? invokeOverGrpc(runtime, event, invokeOpts)
       : emulator.invoke(event, { timeoutMs: 20_000, ...invokeOpts })),
+    /** OpenEdge mode: a client of Runtime.Handle on the runtime's port. */
+    grpc: grpcPort === undefined ? undefined : runtimeClient(`127.0.0.1:${grpcPort}`),
+    grpcAddress: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`,
     /** The parsed JSON result of a successful invocation. */
     async call(event, invokeOpts) {
       const res = await runtime.invoke(event, invokeOpts);
@@ -156,6 +170,7 @@ export async function startRuntime(opts = {}) {
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const result = await exited;
+      runtime.grpc?.close();
       if (!opts.emulator) await emulator?.close();
       return result;
     },
@@ -178,6 +193,7 @@ export async function startRuntime(opts = {}) {
       exited.then(({ code, signal }) => { throw new Error(`bootstrap exited early (${signal ?? code}): ${stderr.join('')}`); }),
     ]);
     if (platform === 'http') await runtime.listening();
+    if (platform === 'openedge') await waitForLog((r) => /^gRPC server listening/.test(r.msg ?? r.unparsed ?? ''));
   }
   return runtime;
 }
@@ -206,6 +222,44 @@ async function invokeOverHttp(runtime, event, settings, opts = {}) {
     requestId, ok, status: res.status, headers: flat, body: res.body, contentType: flat['content-type'],
     error: ok ? undefined : JSON.parse(res.body.toString('utf8')), queuedAt: handedOutAt, handedOutAt, answeredAt,
   };
+}
+
+/**
+ * OpenEdge's Runtime.Handle, answered in the emulator's InvokeResult shape: the event as Payload,
+ * the request id as FunctionInvokeID; a failed call's error from its fnpool-error trailer.
+ */
+async function invokeOverGrpc(runtime, event, opts = {}) {
+  const requestId = opts.requestId ?? randomUUID();
+  const payload = Buffer.isBuffer(event) ? event : Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
+  const handedOutAt = performance.now();
+  const res = await runtime.grpc.handle({ Payload: payload, FunctionInvokeID: requestId, Topic: 'test/topic', QOS: 1 });
+  const answeredAt = performance.now();
+  if (res.ok) {
+    return { requestId, ok: true, status: 0, headers: {}, body: res.reply.Payload, queuedAt: handedOutAt, handedOutAt, answeredAt };
+  }
+  const body = res.metadata['fnpool-error'];
+  const error = typeof body === 'string' ? JSON.parse(body) : { errorType: `grpc ${res.code}`, errorMessage: res.details, stackTrace: [] };
+  return { requestId, ok: false, status: res.code, headers: {}, body: Buffer.from(JSON.stringify(error)), error, queuedAt: handedOutAt, handedOutAt, answeredAt };
+}
+
+/** OpenEdge's config for the function (given with -c): instance.max is its concurrency, instance.timeout its deadline. */
+function openEdgeConfig(settings, port) {
+  return {
+    name: 'test-fn',
+    server: { address: `127.0.0.1:${port}` },
+    function: {
+      name: 'test-fn', handler: settings.handler, codedir: settings.dir,
+      instance: { max: settings.concurrency ?? Math.ceil(settings.cpus) * 8, timeout: `${settings.timeout}s` },
+    },
+  };
+}
+
+/** What OpenEdge mode reads besides its config: fnpool's own variables for what the config does not say. */
+function openEdgeEnvironment(settings, base) {
+  const env = { ...base, FNPOOL_THREADS: String(Math.ceil(settings.cpus)) };
+  if (settings.memory !== undefined) env.FNPOOL_MEMORY_MB = String(settings.memory);
+  if (settings.initializer !== undefined) env.FNPOOL_INITIALIZER = settings.initializer;
+  return env;
 }
 
 /** What FC's custom runtime gets in HTTP mode, on a port of the system's choosing. */

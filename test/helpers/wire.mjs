@@ -22,4 +22,9 @@ export const WIRE = {
     idHeader: 'x-fc-request-id',
     credentials: ['x-fc-access-key-id', 'x-fc-access-key-secret', 'x-fc-security-token'],
   },
+  // OpenEdge's Runtime.Handle carries no credentials; the request id is the message's FunctionInvokeID.
+  openedge: {
+    idHeader: undefined,
+    credentials: [],
+  },
 };

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RuntimeConfig } from '../../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../../errors.js';
-import type { Slot } from '../../executor/admission.js';
+import { notAdmittedError, waitForSlot, type NotAdmitted, type Slot } from '../../executor/admission.js';
 import type { Executor, Invocation, Outcome } from '../../executor/executor.js';
 import { recordInvocation } from '../../executor/invocation-record.js';
 import type { Logger } from '../../logging/logger.js';
@@ -105,7 +105,7 @@ export class HttpAdapter implements Adapter {
     const { inv, wired, admitted } = accepted;
     let outcome: Outcome;
     if (typeof admitted === 'string') {
-      outcome = { ok: false, error: notAdmitted(admitted, inv.timeoutMs) };
+      outcome = { ok: false, error: notAdmittedError(admitted, inv.timeoutMs) };
       recordInvocation(this.#log, inv, outcome, undefined);
     } else {
       if (wired.startLine !== undefined) writeLine(wired.startLine);
@@ -142,29 +142,15 @@ export class HttpAdapter implements Adapter {
 
   /** A slot, or why none came while waiting: the deadline passed, the runtime stopped, or the caller went away. */
   #admit(deadlineMs: number, res: ServerResponse): Promise<Slot | NotAdmitted> {
-    return new Promise((resolve) => {
-      let settled = false;
-      // Only a wait that may have to be given up needs a way to leave the queue.
-      const { admission } = this.#executor;
-      const giveUp = admission.inFlight < admission.concurrency ? undefined : new AbortController();
-      const finish = (result: Slot | NotAdmitted) => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        this.#waiting.delete(stopped);
-        res.off('close', gone);
-        // A wait given up leaves the queue, so that it no longer counts towards FNPOOL_QUEUE.
-        if (typeof result === 'string') giveUp?.abort();
-        resolve(result);
-        return true;
-      };
-      const stopped = () => finish('stopped');
-      const gone = () => finish('cancelled');
-      const timer = setTimeout(() => finish('timeout'), Math.max(0, deadlineMs - Date.now()));
+    return waitForSlot(this.#executor.admission, deadlineMs, (giveUp) => {
+      const stopped = () => giveUp('stopped');
+      const gone = () => giveUp('cancelled');
       this.#waiting.add(stopped);
       res.once('close', gone);
-      // A slot that comes after the wait ended (in the same turn) is given back at once.
-      admission.acquire(giveUp?.signal).then((slot) => { if (!finish(slot)) slot.release(); }, () => {});
+      return () => {
+        this.#waiting.delete(stopped);
+        res.off('close', gone);
+      };
     });
   }
 
@@ -235,24 +221,12 @@ export class HttpAdapter implements Adapter {
   }
 }
 
-type NotAdmitted = 'timeout' | 'stopped' | 'cancelled';
 
 /** A request read and placed: its invocation, and its slot or why none came. */
 interface Accepted {
   inv: Invocation;
   wired: WireInvocation;
   admitted: Slot | NotAdmitted;
-}
-
-function notAdmitted(why: NotAdmitted, timeoutMs: number): WireError {
-  switch (why) {
-    case 'timeout':
-      return runtimeError(ErrorType.Timeout, `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (waiting for a free slot)`);
-    case 'stopped':
-      return runtimeError(ErrorType.Shutdown, 'the runtime stopped before the invocation started');
-    default:
-      return runtimeError(ErrorType.Cancelled, 'the caller went away before the invocation started');
-  }
 }
 
 /** The body; 'too large' as soon as it passes the limit (the rest is not read); 'gone' when the caller went away. */

@@ -1,0 +1,39 @@
+// OpenEdge (BAETYL), Baidu's edge computing framework (push, gRPC): it starts the runtime as
+// `bootstrap -c '<config>'` (config.ts reads it), and its function module calls Runtime.Handle for
+// each MQTT message (server.ts serves it). What the config says maps onto fnpool's settings:
+// instance.max is how many calls run at once (like Lambda's concurrency, a bound of the platform's:
+// FNPOOL_CONCURRENCY may only lower it), instance.timeout the deadline of each, server.timeout how
+// long a stop lets calls finish, message.length.max the size limit both ways, function.env the
+// function's environment. Threads come from FNPOOL_THREADS, else the cores (at most instance.max).
+import { ConfigError, type Env } from '../../config/env.js';
+import type { PlatformModule, PlatformSettings } from '../platform.js';
+import { configArgument, readOpenEdgeConfig } from './config.js';
+
+export const openedge: PlatformModule = {
+  name: 'openedge',
+  title: 'OpenEdge gRPC',
+  detectedBy: ['-c CONFIG'],
+  settings(_env: Env, argv: readonly string[]): PlatformSettings {
+    const arg = configArgument(argv);
+    if (arg === undefined) throw new ConfigError('OpenEdge mode needs -c CONFIG (inline JSON, or a JSON or YAML file), as OpenEdge starts a runtime');
+    const config = readOpenEdgeConfig(arg);
+    const maxBytes = { bytes: config.server.maxMessageBytes, from: 'server.message.length.max' };
+    return {
+      codeRoot: config.function.codeDir,
+      handler: config.function.handler,
+      timeoutSeconds: config.function.instance.timeoutMs / 1000,
+      maxConcurrency: config.function.instance.max,
+      maxRequestBytes: maxBytes,
+      maxResponseBytes: maxBytes,
+      function: { name: config.function.name, attrs: { configName: config.name, ...(config.function.id ? { functionId: config.function.id } : {}) } },
+      server: { host: config.server.host, port: config.server.port },
+      shutdownTimeoutMs: config.server.timeoutMs,
+      functionEnv: config.function.env,
+      payloadCodec: 'message',
+    };
+  },
+  async pushAdapter(config, executor, log) {
+    const { GrpcAdapter } = await import('./server.js');
+    return new GrpcAdapter(config, executor, log);
+  },
+};
