@@ -23,6 +23,7 @@ import * as s5 from './scenarios/s5-coldstart.mjs';
 import * as s6 from './scenarios/s6-memory.mjs';
 import * as s7 from './scenarios/s7-lambda.mjs';
 import * as s8 from './scenarios/s8-http.mjs';
+import * as s9 from './scenarios/s9-openedge.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,7 +67,7 @@ const settings = {
 };
 
 const selected = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
-const scenarios = [s1, s2, s3, s4, s5, s6, s7, s8].filter((s, i) => !selected || selected.has(String(i + 1)));
+const scenarios = [s1, s2, s3, s4, s5, s6, s7, s8, s9].filter((s, i) => !selected || selected.has(String(i + 1)));
 
 let interrupted = false;
 const cleanup = async () => {
@@ -147,6 +148,11 @@ if (fig('s8-http')) {
   targets.push([`HTTP overload, ${high} on ${o.admission.concurrency} + ${o.admission.queue} queued: p99 ≤ 3× p99 at ${low}`,
     `${f1(o.p99AtHigh)} vs ${f1(o.p99AtLow)} ms = ${f2(o.p99Ratio)}×; ${f1(100 * o.refusedShareAtHigh)}% 429s (inline, no admission: p99 ${f1(o.inlineP99AtHigh)} ms)`,
     o.p99Ratio <= 3]);
+}
+if (fig('s9-openedge')) {
+  const r = fig('s9-openedge');
+  targets.push(['OpenEdge CPU-bound at 16: fnpool ≥ 1.8× inline grpc-js', `${f2(r.cpu.ratio)}× (${f0(r.cpu.fnpool)} vs ${f0(r.cpu.inline)}/s)`, r.cpu.ratio >= 1.8]);
+  targets.push(['OpenEdge no-op at 64: fnpool ≥ 0.8× inline grpc-js', `${f2(r.noop.ratio)}× (${f0(r.noop.fnpool)} vs ${f0(r.noop.inline)}/s)`, r.noop.ratio >= 0.8]);
 }
 const targetRows = targets.map(([what, measured, met]) => [what, measured, met ? 'met' : 'MISSED']);
 process.stdout.write(`Targets\n${table(['target', 'measured', ''], targetRows)}\n`);

@@ -2,19 +2,28 @@
 // mode (the real bootstrap with FNPOOL_PLATFORM=http) and the inline node:http baseline. There is
 // no emulator in front of them: the closed loop calls them through fnpool's HttpInvoker
 // (src/loadgen/http.ts), one keep-alive connection per request in flight.
+// A spec with protocol 'grpc' is an OpenEdge runtime instead (GrpcPushTarget): fnpool's real
+// bootstrap started with `-c '<config>'` as OpenEdge starts it, or the inline grpc-js baseline,
+// called through GrpcInvoker (src/loadgen/grpc.ts) on one HTTP/2 connection.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GrpcInvoker } from '../../dist/loadgen/grpc.js';
 import { HttpInvoker } from '../../dist/loadgen/http.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
-import { cleanEnv, handlerDir, KINDS, Target } from './targets.mjs';
+import { BENCH, cleanEnv, handlerDir, KINDS, Target } from './targets.mjs';
 
 /** How long a runtime may take to open its port and answer a first invocation. */
 const READY_MS = 30_000;
+/** gRPC's status UNAVAILABLE: no connection (yet). */
+const UNAVAILABLE = 14;
 
 export class PushTarget extends Target {
-  /** spec as Target.start's (kind 'fnpool' or 'inline-http'); env is added to the HTTP mode's variables. */
-  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap }) {
+  /** spec as Target.start's (kind 'fnpool' or 'inline-http'); env is added to the HTTP mode's variables. protocol 'grpc': GrpcPushTarget's spec. */
+  static async start(spec) {
+    if (spec.protocol === 'grpc') return GrpcPushTarget.start(spec);
+    const { kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap } = spec;
     // fnpool logs where it listens only at level info, which would also log every invocation: the port is chosen here.
     const port = await freePort();
     const [cmd, args] = KINDS[kind](bootstrap, nodeArgs);
@@ -53,6 +62,48 @@ export class PushTarget extends Target {
   async stop() {
     await this.invoker.close();
     await this.stopChild();
+  }
+}
+
+/** The OpenEdge runtimes by kind: [command, args] before the -c config. */
+const GRPC_KINDS = {
+  fnpool: KINDS.fnpool,
+  'inline-grpc': (_, nodeArgs = []) => [process.execPath, [...nodeArgs, path.join(BENCH, 'runtimes', 'inline-grpc.mjs')]],
+};
+
+/**
+ * An OpenEdge (BAETYL) runtime: started with `-c '<json config>'` as OpenEdge's function module
+ * starts one (server.address on a free loopback port, the handler's folder as codedir, instance.max
+ * calls at once, 60 s each), FNPOOL_THREADS=2 and FNPOOL_LOG_LEVEL=warn unless env says otherwise.
+ */
+export class GrpcPushTarget extends PushTarget {
+  /** spec: kind 'fnpool' or 'inline-grpc'; instanceMax = how many calls fnpool runs at once (the load). */
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, instanceMax = 1 }) {
+    const port = await freePort();
+    const [cmd, args] = GRPC_KINDS[kind](bootstrap, nodeArgs);
+    const config = {
+      name: 'bench',
+      server: { address: `127.0.0.1:${port}` },
+      function: { name: 'bench', handler: 'index.handler', codedir: handlerDir(handler), instance: { max: instanceMax, timeout: '60s' } },
+    };
+    const childEnv = { ...cleanEnv(), FNPOOL_THREADS: '2', FNPOOL_LOG_LEVEL: 'warn', ...env };
+    const child = spawn(cmd, [...args, '-c', JSON.stringify(config)], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    return Target.readied(new GrpcPushTarget(name ?? kind, kind, new GrpcInvoker(`127.0.0.1:${port}`), child), warmupEvent);
+  }
+
+  /** Ready = a first call answered; while the port is not open (status UNAVAILABLE), tried again. */
+  async ready(event) {
+    const body = Buffer.from(JSON.stringify(event));
+    let exit;
+    void this.exited.then((e) => { exit = e; });
+    const until = Date.now() + READY_MS;
+    for (;;) {
+      if (exit) throw new Error(`${this.name} exited before it answered (${exit.signal ?? exit.code}): ${this.stderr}${this.stdoutTail}`);
+      const res = await this.invoker.invoke(body, { requestId: nextRequestId(), timeoutMs: READY_MS });
+      if (res.ok) return;
+      if (res.status !== UNAVAILABLE || Date.now() > until) throw new Error(`${this.name}: warm-up invocation failed: ${JSON.stringify(res.error)}`);
+      await sleep(25);
+    }
   }
 }
 

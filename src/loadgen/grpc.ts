@@ -67,7 +67,8 @@ export class GrpcInvoker implements Invoker {
           return;
         }
         const error = runtimeError(err);
-        if (error === undefined && err.code === grpc.status.DEADLINE_EXCEEDED && timeoutMs !== undefined && answeredAt - handedOutAt >= timeoutMs) {
+        // The runtime's own timeout carries its trailer; without one, the deadline passed was this call's.
+        if (error === undefined && err.code === grpc.status.DEADLINE_EXCEEDED && timeoutMs !== undefined) {
           reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`, { cause: err }), { code: 'INVOKE_TIMEOUT' }));
           return;
         }

@@ -9,6 +9,9 @@ import { ConfigError, type Env } from '../../config/env.js';
 import type { PlatformModule, PlatformSettings } from '../platform.js';
 import { configArgument, readOpenEdgeConfig } from './config.js';
 
+const MAX_TIMEOUT_MS = 43_200_000;
+const MAX_SHUTDOWN_MS = 3_600_000;
+
 export const openedge: PlatformModule = {
   name: 'openedge',
   title: 'OpenEdge gRPC',
@@ -17,6 +20,9 @@ export const openedge: PlatformModule = {
     const arg = configArgument(argv);
     if (arg === undefined) throw new ConfigError('OpenEdge mode needs -c CONFIG (inline JSON, or a JSON or YAML file), as OpenEdge starts a runtime');
     const config = readOpenEdgeConfig(arg);
+    // Timers past 2^31 ms fire at once: fnpool's own bounds (those of FNPOOL_TIMEOUT and FNPOOL_SHUTDOWN_TIMEOUT_MS) apply.
+    if (config.function.instance.timeoutMs > MAX_TIMEOUT_MS) throw new ConfigError(`function.instance.timeout must be at most 12h (got ${config.function.instance.timeoutMs / 1000} s)`);
+    if (config.server.timeoutMs > MAX_SHUTDOWN_MS) throw new ConfigError(`server.timeout must be at most 1h (got ${config.server.timeoutMs / 1000} s)`);
     const maxBytes = { bytes: config.server.maxMessageBytes, from: 'server.message.length.max' };
     return {
       codeRoot: config.function.codeDir,

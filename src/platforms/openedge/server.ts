@@ -26,6 +26,8 @@ import { answerOf, Code, ERROR_BODY_KEY, ERROR_TYPE_KEY, invocationOf, PROTO_FIL
 const MAX_ERROR_METADATA_CHARS = 4096;
 /** The status details (the grpc-message header), for the same reason. */
 const MAX_DETAILS_CHARS = 1024;
+/** A client's cancel this close to the deadline is grpc-js ending the call at the deadline, not the client going away. */
+const DEADLINE_RACE_MS = 20;
 /** What a message's fields besides its payload may add to the size limit of the payload. */
 const FIELDS_ALLOWANCE = 64 * 1024;
 /** After the shutdown timeout, how long grpc-js may take to close its connections before they are cut. */
@@ -99,10 +101,13 @@ export class GrpcAdapter implements Adapter {
     }
     // The call's own deadline (grpc-timeout) shortens the function's.
     const deadlineMs = Math.min(arrivedAtMs + this.#config.timeoutMs, epochMs(call.getDeadline()));
-    const inv: Invocation = { requestId, body: message.Payload, deadlineMs, timeoutMs: deadlineMs - arrivedAtMs, receivedAt, meta };
+    const inv: Invocation = { requestId, body: ownBytes(message.Payload), deadlineMs, timeoutMs: deadlineMs - arrivedAtMs, receivedAt, meta };
+    // grpc-js ends a call at the client's deadline with 'cancelled', racing fnpool's own timer for
+    // the same deadline: only a client that goes away before it cancels; at it, it is a timeout.
+    const beforeDeadline = () => Date.now() < deadlineMs - DEADLINE_RACE_MS;
     const admitted = await waitForSlot(this.#executor.admission, deadlineMs, (giveUp) => {
       const stopped = () => giveUp('stopped');
-      const gone = () => giveUp('cancelled');
+      const gone = () => { if (beforeDeadline()) giveUp('cancelled'); };
       this.#waiting.add(stopped);
       call.once('cancelled', gone);
       return () => {
@@ -116,7 +121,7 @@ export class GrpcAdapter implements Adapter {
       recordInvocation(this.#log, inv, outcome, undefined);
     } else {
       // A call the client cancels aborts its invocation (and frees its slot).
-      const gone = () => this.#executor.cancel(requestId);
+      const gone = () => { if (beforeDeadline()) this.#executor.cancel(requestId); };
       call.once('cancelled', gone);
       outcome = await this.#executor.run(inv, admitted);
       call.off('cancelled', gone);
@@ -147,6 +152,14 @@ export class GrpcAdapter implements Adapter {
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
     this.#server.forceShutdown();
   }
+}
+
+/**
+ * The payload in a buffer of its own: grpc-js decodes it as a view into the frame's pooled 8 KB
+ * buffer, and handing a view to a worker copies the whole buffer under it.
+ */
+function ownBytes(payload: Buffer): Uint8Array {
+  return payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength ? payload : Uint8Array.prototype.slice.call(payload);
 }
 
 /** grpc-js's Deadline (a Date, or ms since the epoch; Infinity: none) as epoch ms. */
