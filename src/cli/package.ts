@@ -186,10 +186,25 @@ export async function packageFunction(argv: string[]): Promise<void> {
     `  dependencies:  ${copiedNodeModules ? 'node_modules/ as it is (no package.json)' : `${userDeps.length} package${userDeps.length === 1 ? '' : 's'}`}`,
     '  bootstrap:     mode 0755',
     `  runtime:       fnpool ${readManifest(root).version ?? ''} in ${RUNTIME_DIR}/ with ${runtimeDeps.length} packages`,
-    `Upload it to a FunctionGraph function with the Custom runtime; set the handler (${handler}), timeout,`,
-    'memory and CPUs in the console as usual.',
+    ...uploadHint(platform, handler),
     '',
   ].join('\n'));
+}
+
+/** What to do with the zip on the platform it was made for (the zip is the same for all). */
+function uploadHint(platform: string | undefined, handler: string): string[] {
+  switch (platform) {
+    case 'lambda':
+      return [`Upload it to a Lambda function on the provided.al2023 runtime (add node/ if the image has none); handler ${handler}.`];
+    case 'fc':
+      return [`Upload it to a Function Compute function with a custom runtime, startup command /code/bootstrap${handler === 'index.handler' ? '' : `, and set FNPOOL_HANDLER=${handler}`}.`];
+    case 'openedge':
+      return [`Unpack it where OpenEdge's runtime module runs; its entry is bootstrap, which OpenEdge starts with -c '<config>'`,
+        `naming function.handler (${handler}) and function.codedir (the unpacked folder).`];
+    default:
+      return [`Upload it to a FunctionGraph function with the Custom runtime; set the handler (${handler}), timeout,`,
+        'memory and CPUs in the console as usual.'];
+  }
 }
 
 /** fnpool's own folder: the checkout, or node_modules/fnpool when installed. */
