@@ -262,10 +262,18 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
   const misbehavingSent = {};
   const misreported = {};
   let oomAsTimeout = 0;
+  // A misbehaving invocation that awaits (a stray exception comes from a timer) can itself be a
+  // casualty of another one on its thread: answered Runtime.NeighbourFailed naming that other, it
+  // is not misreported.
+  let misbehavingCasualties = 0;
   for (const o of outcomes) {
     if (WELL_BEHAVED.has(o.kind)) continue;
     increment(misbehavingSent, o.kind);
     if (o.type === undefined || EXPECTED[o.kind].has(o.type)) continue;
+    if (o.type === 'Runtime.NeighbourFailed' && o.culprit !== undefined && o.culprit !== o.id && o.culprit !== 'unnamed') {
+      misbehavingCasualties++;
+      continue;
+    }
     if (o.kind === 'oom' && o.type === 'Runtime.Timeout') oomAsTimeout++;
     else increment(misreported, `${o.kind}→${o.type}`);
   }
@@ -300,6 +308,7 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
     },
     misbehaving: {
       sent: misbehavingSent,
+      casualties: misbehavingCasualties,
       misreported: Object.values(misreported).reduce((a, b) => a + b, 0),
       misreportedAs: misreported,
       oomAsTimeout,
@@ -316,11 +325,11 @@ const listed = (record) => Object.entries(record).map(([k, n]) => `${short(k)} $
 function tablesOf(figures) {
   const clean = figures.find((f) => f.mix === 'clean');
   const isolation = {
-    headers: ['mix', 'sent', 'answered', 'well-behaved', 'wb failed', 'never started', 'started', 'wb failed as', 'culprits', 'misreported', 'misreported as', 'oom as timeout'],
+    headers: ['mix', 'sent', 'answered', 'well-behaved', 'wb failed', 'never started', 'started', 'wb failed as', 'culprits', 'misbehaving, casualties', 'misreported', 'misreported as', 'oom as timeout'],
     rows: figures.map((f) => {
       const w = f.wellBehaved;
       return [f.mix, f0(f.sent), f0(f.answered), f0(w.sent), `${w.failed} (${f2(w.failedPct)}%)`, String(w.neverStarted), String(w.started),
-        listed(w.failedByType), listed(w.casualtiesOf ?? {}), String(f.misbehaving.misreported), listed(f.misbehaving.misreportedAs), String(f.misbehaving.oomAsTimeout)];
+        listed(w.failedByType), listed(w.casualtiesOf ?? {}), String(f.misbehaving.casualties ?? 0), String(f.misbehaving.misreported), listed(f.misbehaving.misreportedAs), String(f.misbehaving.oomAsTimeout)];
     }),
   };
   const speed = {
