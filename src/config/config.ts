@@ -130,7 +130,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       `${threads} × ${tasksPerThread}: raise FNPOOL_TASKS_PER_THREAD or leave it unset`);
   }
 
-  const maxThreads = Math.max(threads, number(env, ['FNPOOL_MAX_THREADS'], Math.max(threads, concurrency), {
+  // Room for every invocation on a thread of its own, plus stand-ins and threads being replaced
+  // (README "What fnpool guarantees to neighbours").
+  const maxThreads = Math.max(threads, number(env, ['FNPOOL_MAX_THREADS'], Math.max(threads, Math.ceil(concurrency * 1.5)), {
     min: 1, max: 1024, integer: true, unit: 'threads',
   }));
 

@@ -18,8 +18,8 @@
 // Extra threads cost memory (~11 MB each here, plus their heap) and only help a function that
 // awaits: the pool grows for co-residency only while most invocations do not hold their thread
 // (a CPU-bound function gains nothing from more threads than cores; its invocations wait their
-// turn) and fewer threads are held or saturated than there are cores, and never
-// past FNPOOL_MAX_THREADS or the memory budget. A stuck thread (heartbeats.ts, STUCK_AFTER_MS) gets
+// turn), and never past FNPOOL_MAX_THREADS (by default 1.5 × the concurrency, so that stand-ins
+// and threads being replaced find room) or the memory budget. A stuck thread (heartbeats.ts, STUCK_AFTER_MS) gets
 // a stand-in as well, whatever the co-residency and the cores, so that what arrives meanwhile does
 // not wait for it. Threads the pool no longer needs are stopped once idle.
 
