@@ -8,16 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, post, run, startCli } from './fixtures/cli-helpers/cli.mjs';
-
-const has = (tool) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { fixture, has, post, run, startCli } from './fixtures/cli-helpers/cli.mjs';
 
 /** The shell bootstrap, copied with mode 0755 (a checkout may not keep the mode of a fixture). */
 function shellBootstrap() {

@@ -10,16 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assertUsageError, example, fixture, post, run, startCli } from './fixtures/cli-helpers/cli.mjs';
-
-const has = (tool) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { assertUsageError, example, fixture, has, post, run, startCli } from './fixtures/cli-helpers/cli.mjs';
 
 /** The tutorial-style runtime's folder, copied with its bootstrap at mode 0755 (a checkout may not keep a fixture's mode). */
 function tutorialRuntime() {

@@ -6,9 +6,9 @@
 // bootstrap started with `-c '<config>'` as OpenEdge starts it, or the inline grpc-js baseline,
 // called through GrpcInvoker (src/loadgen/grpc.ts) on one HTTP/2 connection.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../dist/emulator/index.js';
 import { GrpcInvoker } from '../../dist/loadgen/grpc.js';
 import { HttpInvoker } from '../../dist/loadgen/http.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
@@ -105,16 +105,4 @@ export class GrpcPushTarget extends PushTarget {
       await sleep(25);
     }
   }
-}
-
-/** A TCP port free on this machine now (the system's pick for port 0). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '0.0.0.0', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }

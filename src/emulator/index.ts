@@ -22,4 +22,4 @@ export type { LocalCaller } from './caller.js';
 export { HTTP_LIMITS, HttpFront, httpLaunchEnvironment } from './http-front.js';
 export type { HttpFlavour, HttpFrontOptions } from './http-front.js';
 export { GrpcFront, OPENEDGE_LIMITS, openEdgeLaunch } from './grpc-front.js';
-export { PushFront } from './push-front.js';
+export { freePort, PushFront } from './push-front.js';

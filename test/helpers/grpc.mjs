@@ -1,6 +1,5 @@
 // A gRPC client of OpenEdge's Runtime.Handle, as OpenEdge's function module calls a runtime: for the
 // tests of OpenEdge mode (the real bootstrap started with -c). Loads the runtime.proto fnpool ships.
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, 
 const { runtime } = grpc.loadPackageDefinition(definition);
 
 export { grpc };
+export { freePort } from '../../dist/emulator/index.js';
 
 /**
  * A client of Runtime.Handle at address (host:port). handle() resolves with
@@ -34,16 +34,4 @@ export function runtimeClient(address, options = {}) {
     },
     close: () => client.close(),
   };
-}
-
-/** A TCP port free on this machine now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
