@@ -15,6 +15,24 @@ const ERRORS = fixture('cli-bench');
 
 
 describe('fnpool bench', { concurrency: true }, () => {
+  test('output to a closed pipe (| head -1) ends quietly: no EPIPE stack, exit 0, no runtime left behind', async () => {
+    const marker = `epipe-${process.pid}-${Date.now()}`;
+    const script = `"${process.execPath}" "${CLI}" bench "${example('hello')}" --count 300 --warmup 0 | head -1; echo "fnpool exited $\{PIPESTATUS[0]\}"`;
+    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: cleanEnv({ EPIPE_MARKER: marker }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
+    await new Promise((resolve) => child.once('exit', resolve));
+    assert.match(stdout, /^fnpool bench: examples\/hello, 8 outstanding for 300 invocations\nfnpool exited 0\n$/);
+    assert.equal(stderr, '');
+    // The runtime it started (with the marker in its environment) is gone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { execFileSync } = await import('node:child_process');
+    const left = execFileSync('sh', ['-c', `grep -l "EPIPE_MARKER=${marker}" /proc/[0-9]*/environ 2>/dev/null || true`], { encoding: 'utf8' }).trim();
+    assert.equal(left, '', `processes left with the marker: ${left}`);
+  });
+
   test('a --count run against examples/hello: the banner, then the summary', async () => {
     const r = await run(['bench', example('hello'), '--count', '300', '--warmup', '0.2']);
     assert.equal(r.code, 0, r.stderr);

@@ -161,6 +161,10 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
       detached: true,
     });
     this.child = child;
+    // Whatever ends this process (an exit on a closed pipe, an error), its runtime goes with it.
+    const orphanGuard = (): void => signalGroup(child, 'SIGKILL');
+    process.once('exit', orphanGuard);
+    void this.exitedOf(child).then(() => process.off('exit', orphanGuard));
     const generation = ++this.generation;
     this.exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
@@ -175,6 +179,15 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
       });
     });
     this.front?.runtimeStarted(this.exited);
+  }
+
+  /** Settles when child exits (or could not start). */
+  private exitedOf(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
   }
 
   /** SIGTERM to the bootstrap's process group, SIGKILL if it has not exited after the grace period. */

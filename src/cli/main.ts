@@ -7,7 +7,8 @@ import { EXIT_USAGE, fnpoolVersion, UsageError } from './args.js';
 const USAGE = `fnpool — a FaaS custom runtime that runs many invocations at once on every core
 
 Usage:
-  fnpool start [dir]          a local FunctionGraph platform for the function in dir
+  fnpool start [dir]          a local platform for the function in dir (FunctionGraph by default;
+                              --platform lambda, fc, http or openedge)
   fnpool invoke [event]       send one event to it (or, with --dir, to a one-shot platform)
   fnpool bench [dir]          benchmark the function in dir: invocations/s, latency, CPU, memory
   fnpool package [dir]        a zip of the function and the runtime, ready to upload
@@ -23,11 +24,12 @@ Examples:
   fnpool package examples/hello -o function.zip
 `;
 
-const SERVE_HELP = `Usage: fnpool serve
+const SERVE_HELP = `Usage: fnpool serve [-c CONFIG]
 
-Runs the runtime against the platform named by the environment: AWS_LAMBDA_RUNTIME_API (Lambda),
-FC_RUNTIME_API (Function Compute), RUNTIME_API_ADDR (FunctionGraph), or FNPOOL_PLATFORM. This is
-what bootstrap runs; to try a function on this machine use fnpool start.
+Runs the runtime for the platform its arguments and environment name: -c CONFIG (OpenEdge),
+AWS_LAMBDA_RUNTIME_API (Lambda), FC_RUNTIME_API (Function Compute's runtime API),
+RUNTIME_API_ADDR (FunctionGraph), FC_SERVER_PORT, FC_FUNC_CODE_PATH or PORT (the HTTP server), or
+FNPOOL_PLATFORM. This is what bootstrap runs; to try a function on this machine use fnpool start.
 `;
 
 type Command = (argv: string[]) => Promise<number | void>;
@@ -98,10 +100,23 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * Output to a pipe whose reader has gone (`fnpool bench … | head -1`) ends the command quietly, as
+ * other command-line tools end, instead of a stack for the EPIPE. The exit runs the 'exit' hooks
+ * that stop a local platform's runtime.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 function usageError(command: string | null, message: string): void {
   process.stderr.write(`fnpool${command ? ` ${command}` : ''}: ${message}\n`);
   process.exit(EXIT_USAGE);
 }
 
-
+endQuietlyOnClosedPipe(process.stdout);
+endQuietlyOnClosedPipe(process.stderr);
 await main(process.argv.slice(2));
