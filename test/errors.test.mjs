@@ -102,6 +102,7 @@ forEachPlatform((platform) => {
       { name: 'malformed name', env: { RUNTIME_HANDLER: 'index' }, type: 'Runtime.MalformedHandlerName', message: /index/, configured: true },
       { name: '.. in the name', env: { RUNTIME_HANDLER: '../behaviours/index.handler' }, type: 'Runtime.MalformedHandlerName', message: /\.\./, configured: true },
       { name: 'initializer throws', fixture: 'initializer', env: { RUNTIME_INITIALIZER_HANDLER: 'index.initThrows' }, type: 'Runtime.InitializerError', message: /cannot reach the database/ },
+      { name: 'initializer not exported', fixture: 'initializer', env: { RUNTIME_INITIALIZER_HANDLER: 'index.notThere' }, type: 'Runtime.InitializerError', message: /^the initializer index\.notThere is undefined or not exported$/ },
       { name: 'initializer never resolves', fixture: 'initializer', env: { RUNTIME_INITIALIZER_HANDLER: 'index.initHangs', RUNTIME_INITIALIZER_TIMEOUT: '1' }, type: 'Runtime.InitializerTimeout', message: /initializer/ },
     ];
     for (const c of cases) {

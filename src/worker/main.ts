@@ -97,8 +97,14 @@ async function runInitializer(spec: string): Promise<void> {
   try {
     initializer = await loadFunction(config.codeRoot, spec) as typeof initializer;
   } catch (err) {
-    if (err instanceof RuntimeError) throw err;
-    throw new RuntimeError(ErrorType.InitializerError, String(err));
+    // Said of the initializer, not of "the handler": a missing export is the initializer's error.
+    if (err instanceof RuntimeError) {
+      // The loader's "index.init is undefined or not exported" names the export already.
+      const missing = err.name === ErrorType.HandlerNotFound;
+      throw new RuntimeError(missing ? ErrorType.InitializerError : err.name,
+        missing ? `the initializer ${err.message}` : `the initializer ${spec}: ${err.message}`, err.cause === undefined ? undefined : { cause: err.cause });
+    }
+    throw new RuntimeError(ErrorType.InitializerError, `the initializer ${spec}: ${String(err)}`);
   }
   const timeoutMs = config.initializerTimeoutMs;
   const controller = new LazyAbort();
