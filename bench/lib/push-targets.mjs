@@ -40,7 +40,10 @@ export class PushTarget extends Target {
     this.invoker = invoker;
   }
 
-  /** Ready = a first invocation answered; until the port opens (fnpool: once every worker loaded the handler), tried again. */
+  /**
+   * Ready = a first invocation answered; while the runtime does not listen yet (fnpool opens its
+   * port once every worker loaded the handler), tried again.
+   */
   async ready(event) {
     const body = Buffer.from(JSON.stringify(event));
     let exit;
@@ -48,15 +51,23 @@ export class PushTarget extends Target {
     const until = Date.now() + READY_MS;
     for (;;) {
       if (exit) throw new Error(`${this.name} exited before it answered (${exit.signal ?? exit.code}): ${this.stderr}${this.stdoutTail}`);
+      let res;
       try {
-        const res = await this.invoker.invoke(body, { requestId: nextRequestId(), timeoutMs: READY_MS });
-        if (!res.ok) throw new Error(`${this.name}: warm-up invocation failed: ${res.refused ? '429' : JSON.stringify(res.error)}`);
-        return;
+        res = await this.invoker.invoke(body, { requestId: nextRequestId(), timeoutMs: READY_MS });
       } catch (err) {
-        if (err.code !== 'ECONNREFUSED' || Date.now() > until) throw err;
+        if (!this.notListening(err) || Date.now() > until) throw err;
+      }
+      if (res?.ok) return;
+      if (res !== undefined && (!this.notListening(res) || Date.now() > until)) {
+        throw new Error(`${this.name}: warm-up invocation failed: ${res.refused ? '429' : JSON.stringify(res.error)}`);
       }
       await sleep(25);
     }
+  }
+
+  /** Whether a failed first call (a thrown error or an answer) means the runtime does not listen yet: HTTP, a refused connection. */
+  notListening(failure) {
+    return failure.code === 'ECONNREFUSED';
   }
 
   async stop() {
@@ -91,18 +102,8 @@ export class GrpcPushTarget extends PushTarget {
     return Target.readied(new GrpcPushTarget(name ?? kind, kind, new GrpcInvoker(`127.0.0.1:${port}`), child), warmupEvent);
   }
 
-  /** Ready = a first call answered; while the port is not open (status UNAVAILABLE), tried again. */
-  async ready(event) {
-    const body = Buffer.from(JSON.stringify(event));
-    let exit;
-    void this.exited.then((e) => { exit = e; });
-    const until = Date.now() + READY_MS;
-    for (;;) {
-      if (exit) throw new Error(`${this.name} exited before it answered (${exit.signal ?? exit.code}): ${this.stderr}${this.stdoutTail}`);
-      const res = await this.invoker.invoke(body, { requestId: nextRequestId(), timeoutMs: READY_MS });
-      if (res.ok) return;
-      if (res.status !== UNAVAILABLE || Date.now() > until) throw new Error(`${this.name}: warm-up invocation failed: ${JSON.stringify(res.error)}`);
-      await sleep(25);
-    }
+  /** gRPC: status UNAVAILABLE, no connection yet. */
+  notListening(failure) {
+    return failure.status === UNAVAILABLE;
   }
 }
