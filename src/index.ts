@@ -78,15 +78,14 @@ export type Callback<TResult = unknown> = (error?: unknown, result?: TResult) =>
 /**
  * A function handler: `async (event, context) => result`, or `(event, context, callback)`.
  * A Buffer/Uint8Array result is sent as raw bytes; anything else as JSON (undefined as null).
+ * One signature, not a union of the two styles, so that `const handler: Handler<E, R> = async
+ * (event, context) => …` types its parameters (TypeScript cannot infer them from a union).
  */
 export type Handler<TEvent = any, TResult = unknown> =
-  | ((event: TEvent, context: Context) => Promise<TResult> | TResult)
-  | ((event: TEvent, context: Context, callback: Callback<TResult>) => void);
+  (event: TEvent, context: Context, callback: Callback<TResult>) => void | Promise<TResult> | TResult;
 
 /** An initializer, run once per worker thread before any invocation (`RUNTIME_INITIALIZER_HANDLER`). */
-export type Initializer =
-  | ((context: Context) => Promise<void> | void)
-  | ((context: Context, callback: Callback<void>) => void);
+export type Initializer = (context: Context, callback: Callback<void>) => void | Promise<void>;
 
 /** The wire body of every error. */
 export type { WireError as ErrorBody, RuntimeErrorType } from './errors.js';

@@ -83,7 +83,7 @@ function assertRuntimeLayout(entries) {
   assert.ok(!bootstrap.data.includes('\r'), 'LF endings');
   assert.match(bootstrap.data.toString(), /^#!\/bin\/sh\n/);
   for (const name of ['fnpool-runtime/package.json', 'fnpool-runtime/dist/cli/main.js', 'fnpool-runtime/node_modules/piscina/package.json',
-    'fnpool-runtime/node_modules/pino/package.json', 'fnpool-runtime/node_modules/undici/package.json', 'fnpool-runtime/node_modules/amaro/package.json']) {
+    'fnpool-runtime/node_modules/pino/package.json', 'fnpool-runtime/node_modules/undici/package.json', 'fnpool-runtime/node_modules/sucrase/package.json']) {
     assert.ok(entries.has(name), `${name} in the zip`);
   }
   for (const name of entries.keys()) {

@@ -3,6 +3,7 @@
 // Run: npx tsc -p tsconfig.json; node --test test/handler-loader.test.mjs
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -40,6 +41,11 @@ const fixture = (name) => path.join(FIXTURES, name);
 function assertOk(report, expected) {
   assert.equal(report.ok, true, `expected success, got ${report.name}: ${report.message}\n${report.stack}`);
   assert.deepEqual(report.result, expected);
+}
+
+/** Node's own loader frames (node:internal/…) are left out of a load error's stack. */
+function assertNoInternalFrames(report) {
+  assert.doesNotMatch(report.stack, /node:internal\//, report.stack);
 }
 
 function assertLoadError(report, type, pattern) {
@@ -121,15 +127,16 @@ const TYPESCRIPT = [
   ['ts-cts', 'index.handler', { name: 'ada' }, { fixture: 'ts-cts', twice: 'adaada' }],
   // index.ts, no "type", no import/export: CommonJS; require('./twice') finds twice.ts.
   ['ts-cjs', 'index.handler', { n: 21 }, { fixture: 'ts-cjs', doubled: 42 }],
-  // enum: needs transform mode.
+  // enum: compiled to an object, on the lines it was written on.
   ['ts-enum', 'index.handler', {}, { fixture: 'ts-enum', color: 'green' }],
+  // index.ts with import/export in a "type": "commonjs" package (npm init -y): compiled to CommonJS.
+  ['ts-esm-in-cjs', 'index.handler', { name: 'ada' }, { fixture: 'ts-esm-in-cjs', greeting: 'ADA', folder: 'ts-esm-in-cjs' }],
 ];
 
 for (const [name, spec, expected] of GOOD) {
   test(`loads and runs ${name} (${spec})`, async () => {
     const report = await load(fixture(name), spec);
     assertOk(report, expected);
-    assert.equal(report.amaroLoaded, false, 'a JavaScript handler must not load amaro');
   });
 }
 
@@ -145,7 +152,7 @@ test('TypeScript fixtures load in two workers at once (hooks are per worker)', a
   await Promise.all(runs);
 });
 
-test('a transformed (enum) TypeScript file reports its stack at the .ts line', async () => {
+test('a TypeScript file with an enum reports its stack at the .ts line', async () => {
   const report = await load(fixture('ts-enum'), 'index.handler', { fail: true });
   assert.equal(report.ok, false);
   assert.equal(report.phase, 'invoke');
@@ -162,15 +169,19 @@ test('loading the same handler twice in a thread returns the same function and r
 // ---------------------------------------------------------------------------------------------
 // Fixtures that fail to load
 
-test('syntax-error: Runtime.UserCodeSyntaxError with the message and file:line', async () => {
+test('syntax-error: Runtime.UserCodeSyntaxError with the message, file:line:column and the line with a caret', async () => {
   const report = await load(fixture('syntax-error'));
-  assertLoadError(report, 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token.*syntax-error[/\\]index\.js:2\)$/);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError',
+    /^SyntaxError: Unexpected token ';' \(.*syntax-error[/\\]index\.js:2:36\)\n  return \{ fixture: 'syntax-error' ;\n {35}\^$/);
   assert.equal(report.cause.name, 'SyntaxError');
+  assertNoInternalFrames(report);
 });
 
-test('ts-syntax-error: Runtime.UserCodeSyntaxError with the message and file:line:column', async () => {
+test('ts-syntax-error: Runtime.UserCodeSyntaxError with the message, file:line:column and the line with a caret', async () => {
   const report = await load(fixture('ts-syntax-error'));
-  assertLoadError(report, 'Runtime.UserCodeSyntaxError', /^SyntaxError: .*ts-syntax-error[/\\]index\.ts:2:16\)$/);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError',
+    /^SyntaxError: .*ts-syntax-error[/\\]index\.ts:2:16\)\n  const value: = event\.name;\n {15}\^$/);
+  assertNoInternalFrames(report);
 });
 
 test('throws-at-load: Runtime.ImportModuleError keeping the error name, message and user frame', async () => {
@@ -178,6 +189,7 @@ test('throws-at-load: Runtime.ImportModuleError keeping the error name, message 
   assertLoadError(report, 'Runtime.ImportModuleError', /^TypeError: boom at load$/);
   assert.deepEqual(report.cause, { name: 'TypeError', message: 'boom at load', code: undefined });
   assert.match(report.stack, /throws-at-load[/\\]index\.js:1:\d+/, 'the stack should point at the throw');
+  assertNoInternalFrames(report);
 });
 
 test('missing-dep: Runtime.ImportModuleError naming the missing package', async () => {
@@ -246,16 +258,51 @@ test('a syntax error in a required CommonJS dependency names that file', async (
     'index.js': "const bad = require('./bad.js');\nexports.handler = () => bad;\n",
     'bad.js': 'module.exports = {\n  a: 1,,\n};\n',
   });
-  assertLoadError(await load(root), 'Runtime.UserCodeSyntaxError', /bad\.js:2\)$/);
+  assertLoadError(await load(root), 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token ',' \(.*bad\.js:2:8\)\n  a: 1,,\n {7}\^$/);
 });
 
-test('a syntax error in an ES module says where loading started', async () => {
+test('a syntax error in an ES module handler gives its file:line:column and the line, as node --check does', async () => {
+  const root = folder('esm-syntax', {
+    'package.json': '{ "type": "module" }',
+    'index.js': "import { sep } from 'node:path';\nexport const handler = () => sep;\n\nconst x = ;\n",
+  });
+  const report = await load(root);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token ';' \(.*esm-syntax[/\\]index\.js:4:11\)\nconst x = ;\n {10}\^$/);
+  assertNoInternalFrames(report);
+});
+
+test('a syntax error in a module an ES module imports names that module, not the handler', async () => {
   const root = folder('esm-dep-syntax', {
     'package.json': '{ "type": "module" }',
-    'index.js': "import './bad.js';\nexport const handler = () => 1;\n",
-    'bad.js': 'export const a = {\n  a: 1,,\n};\n',
+    'index.js': "import { a } from './lib/ok.js';\nexport default async function () {}\nexport const handler = () => a;\n",
+    // Every kind of import/export declaration before the error, which is in bad.js.
+    'lib/ok.js': [
+      "import * as ns from './ns.js';",
+      "export * from './ns.js';",
+      "export * as again from './ns.js';",
+      "export { default as d, b } from './ns.js';",
+      "import def, { c as a } from './bad.js';",
+      'const meta = import.meta.url;',
+      'await Promise.resolve();',
+      'export { a, ns, meta, def };',
+      '',
+    ].join('\n'),
+    'lib/ns.js': 'export default 1;\nexport const b = 2;\n',
+    'lib/bad.js': 'export const c = {\n  a: 1,,\n};\nexport default c;\n',
   });
-  assertLoadError(await load(root), 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token ',' \(in .*index\.js or a module it imports\)$/);
+  const report = await load(root);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token ',' \(.*esm-dep-syntax[/\\]lib[/\\]bad\.js:2:8\)\n  a: 1,,\n {7}\^$/);
+  assertNoInternalFrames(report);
+});
+
+test('a syntax error that only V8 sees in an imported TypeScript module gets the .ts line and column', async () => {
+  const root = folder('ts-dep-v8-syntax', {
+    'package.json': '{ "type": "module" }',
+    'index.ts': "import { v } from './lib.js';\nexport const handler = (): number => v;\n",
+    'lib.ts': "export const v: number = 1;\nlet q: string = 'a'; let q: string = 'b';\n",
+  });
+  assertLoadError(await load(root), 'Runtime.UserCodeSyntaxError',
+    /^SyntaxError: Identifier 'q' has already been declared \(.*ts-dep-v8-syntax[/\\]lib\.ts:2:26\)\nlet q: string = 'a'; let q: string = 'b';\n {25}\^$/);
 });
 
 test('a syntax error in an imported TypeScript file names that file', async () => {
@@ -264,7 +311,7 @@ test('a syntax error in an imported TypeScript file names that file', async () =
     'index.ts': "import { x } from './bad.js';\nexport const handler = () => x;\n",
     'bad.ts': 'export const x: number = 1;\nexport const y: = 2;\n',
   });
-  assertLoadError(await load(root), 'Runtime.UserCodeSyntaxError', /bad\.ts:2:17\)$/);
+  assertLoadError(await load(root), 'Runtime.UserCodeSyntaxError', /bad\.ts:2:17\)\nexport const y: = 2;\n {16}\^$/);
 });
 
 test('a non-Error thrown at load keeps its string form', async () => {
@@ -297,11 +344,71 @@ test('a CommonJS .ts exporting a function via module.exports is found via defaul
   assertOk(await load(root), 'cjs-ts');
 });
 
-test('amaro is loaded only once a TypeScript file is', { skip: !hasSyncHooks && 'on Node < 22.15 ESM stripping runs on the hooks thread' }, async () => {
-  const report = await load(fixture('esm-mjs'));
-  assert.equal(report.amaroLoaded, false);
-  const ts = await load(fixture('ts-esm'));
-  assert.equal(ts.amaroLoaded, true);
+/** Loads index.handler from `codeRoot` in a fresh worker; says whether sucrase got loaded in that thread. */
+function stripperLoadedBy(codeRoot) {
+  const probe = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      const { enableTypeScript } = await import(workerData.typescript);
+      const { loadFunction } = await import(workerData.loader);
+      enableTypeScript();
+      await loadFunction(workerData.codeRoot, 'index.handler');
+      parentPort.postMessage(Object.keys(require.cache).some((file) => file.includes('/node_modules/sucrase/')));
+    })().catch((error) => parentPort.postMessage(String(error)));
+  `;
+  const dist = (file) => new URL(`../dist/worker/${file}`, import.meta.url).href;
+  const worker = new Worker(probe, { eval: true, workerData: { codeRoot, typescript: dist('typescript.js'), loader: dist('handler-loader.js') } });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (message) => {
+      void worker.terminate();
+      resolve(message);
+    });
+    worker.once('error', reject);
+  });
+}
+
+test('the TypeScript stripper (sucrase) is loaded only once a TypeScript file is', async () => {
+  assert.equal(await stripperLoadedBy(fixture('esm-mjs')), false);
+  // CommonJS TypeScript is stripped in the worker thread itself on every Node version.
+  assert.equal(await stripperLoadedBy(fixture('ts-cjs')), true);
+  if (hasSyncHooks) assert.equal(await stripperLoadedBy(fixture('ts-esm')), true);
+});
+
+/** Whether `version` (x.y.z) is in the npm semver `range` (the forms engines fields use). */
+function inRange(version, range) {
+  const want = version.replace(/^v/, '').split('.').map(Number);
+  const compare = (a, b) => (a[0] - b[0]) || (a[1] - b[1]) || (a[2] - b[2]);
+  const comparator = (token) => {
+    const match = /^(>=|<=|>|<|=|\^|~)?v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?$/.exec(token);
+    assert.ok(match, `unknown version range ${JSON.stringify(range)}`);
+    const [, op = '=', ...parts] = match;
+    const wild = parts.findIndex((part) => part === undefined || /^[xX*]$/.test(part));
+    const fixed = wild === -1 ? 3 : wild; // how many parts are numbers
+    const base = parts.map((part, i) => (i < fixed ? Number(part) : 0));
+    const cmp = compare(want, base);
+    const samePrefix = (n) => want.slice(0, n).every((part, i) => part === base[i]);
+    switch (op) {
+      case '>=': return cmp >= 0;
+      case '>': return fixed === 3 ? cmp > 0 : !samePrefix(fixed) && cmp > 0;
+      case '<': return cmp < 0;
+      case '<=': return fixed === 3 ? cmp <= 0 : samePrefix(fixed) || cmp < 0;
+      case '^': return cmp >= 0 && samePrefix(base[0] > 0 || fixed === 1 ? 1 : base[1] > 0 || fixed === 2 ? 2 : 3);
+      case '~': return cmp >= 0 && samePrefix(fixed === 1 ? 1 : 2);
+      default: return samePrefix(fixed);
+    }
+  };
+  return range.split('||').some((set) => set.trim().replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1').split(/\s+/).filter(Boolean).every(comparator));
+}
+
+test('every installed package accepts this Node version (npm install prints no EBADENGINE)', async () => {
+  assert.equal(inRange('20.18.0', '>=16 || 14 >=14.17'), true);
+  assert.equal(inRange('20.18.0', '>=22'), false);
+  assert.equal(inRange('22.1.0', '6.* || 8.* || >= 10.*'), true);
+  const lock = JSON.parse(await readFile(new URL('../package-lock.json', import.meta.url), 'utf8'));
+  const refused = Object.entries(lock.packages)
+    .filter(([where, entry]) => where !== '' && !entry.optional && typeof entry.engines?.node === 'string' && !inRange(process.version, entry.engines.node))
+    .map(([where, entry]) => `${where} (engines.node ${entry.engines.node})`);
+  assert.deepEqual(refused, [], `not for Node ${process.version}`);
 });
 
 test('a CommonJS TypeScript file with an enum runs and reports its stack at the .cts line', async () => {
@@ -325,4 +432,105 @@ test('a CommonJS TypeScript file with an enum runs and reports its stack at the 
   const failed = await load(root, 'index.handler', { fail: true });
   assert.equal(failed.phase, 'invoke');
   assert.match(failed.stack, /cts-enum[/\\]index\.cts:8:\d+/, failed.stack);
+});
+
+test('a TypeScript class with parameter properties runs and reports its stack at the .ts line', async () => {
+  const root = folder('ts-parameter-properties', {
+    'package.json': '{ "type": "module" }',
+    'index.ts': [
+      'class Greeter {',
+      '  constructor(private readonly greeting: string, public count: number = 1) {}',
+      '  greet(name: string): string {',
+      "    if (name === 'fail') throw new Error('greeter failed'); // line 4",
+      '    return `${this.greeting} ${name}`.repeat(this.count);',
+      '  }',
+      '}',
+      "export const handler = async (event: { name: string }) => new Greeter('hi').greet(event.name);",
+      '',
+    ].join('\n'),
+  });
+  assertOk(await load(root), 'hi ada');
+  const failed = await load(root, 'index.handler', { name: 'fail' });
+  assert.equal(failed.phase, 'invoke');
+  assert.match(failed.stack, /ts-parameter-properties[/\\]index\.ts:4:\d+/, failed.stack);
+});
+
+test('a TypeScript namespace holding values is refused where it is written; one of types only loads', async () => {
+  const values = folder('ts-namespace-values', {
+    'package.json': '{ "type": "module" }',
+    'index.ts': '// helpers\nexport namespace Util {\n  export const x = 1;\n}\nexport const handler = () => Util.x;\n',
+  });
+  assertLoadError(await load(values), 'Runtime.UserCodeSyntaxError',
+    /^SyntaxError: TypeScript namespace Util holds values.*\(.*ts-namespace-values[/\\]index\.ts:2:8\)\nexport namespace Util \{\n {7}\^$/);
+  const types = folder('ts-namespace-types', {
+    'package.json': '{ "type": "module" }',
+    'index.ts': [
+      'namespace Shapes {',
+      '  export interface Point { x: number }',
+      '  export type Pair = [Point, Point];',
+      '}',
+      'declare namespace Ambient {',
+      '  const version: string;',
+      '  namespace Inner { let deep: number }',
+      '}',
+      'declare global { var fnpoolTest: number | undefined }',
+      'export const handler = async (): Promise<Shapes.Point> => ({ x: 1 });',
+      '',
+    ].join('\n'),
+  });
+  assertOk(await load(types), { x: 1 });
+});
+
+// ---------------------------------------------------------------------------------------------
+// ES module syntax in CommonJS files
+
+test('a .cts written with import/export runs as CommonJS, as tsc compiles it', async () => {
+  const root = folder('cts-esm-syntax', {
+    'index.cts': "import path from 'node:path';\nimport { twice } from './util.cjs';\nexport const handler = async (event: { n: number }) => ({ sep: path.sep, n: twice(event.n), dir: typeof __dirname });\n",
+    'util.cts': 'export function twice(n: number): number {\n  return n * 2;\n}\n',
+  });
+  assertOk(await load(root, 'index.handler', { n: 4 }), { sep: path.sep, n: 8, dir: 'string' });
+});
+
+test('an .mts that calls require() fails with Node\'s own message about ES module scope', async () => {
+  const root = folder('mts-require', { 'index.mts': "const fs = require('node:fs');\nexport const handler = async () => fs.sep;\n" });
+  assertLoadError(await load(root), 'Runtime.ImportModuleError', /^ReferenceError: require is not defined in ES module scope/);
+});
+
+test('a .js with ES module syntax in a "type": "commonjs" package says to add "type": "module" or rename it to .mjs', async () => {
+  const root = folder('js-esm-in-cjs', {
+    'package.json': '{ "name": "js-esm-in-cjs", "version": "1.0.0", "type": "commonjs" }',
+    'index.js': "export const handler = async () => 'esm';\n",
+  });
+  const report = await load(root);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError',
+    /^SyntaxError: Unexpected token 'export' \(.*js-esm-in-cjs[/\\]index\.js:1:1\)\nexport const handler = async \(\) => 'esm';\n\^{6}\n/);
+  const advice = report.message.split('\n').at(-1);
+  assert.match(advice, /^index\.js uses ES module syntax but is loaded as CommonJS: add "type": "module" to .*js-esm-in-cjs[/\\]package\.json, or rename it to index\.mjs$/);
+  assertNoInternalFrames(report);
+
+  const imports = folder('js-import-in-cjs', {
+    'package.json': '{ "type": "commonjs" }',
+    'index.js': "import path from 'node:path';\nexport const handler = async () => path.sep;\n",
+  });
+  const importReport = await load(imports);
+  assertLoadError(importReport, 'Runtime.UserCodeSyntaxError', /^SyntaxError: Cannot use import statement outside a module \(.*index\.js:1:1\)\n/);
+  assert.match(importReport.message, /add "type": "module" to .*package\.json, or rename it to index\.mjs$/);
+});
+
+test('a .cjs with ES module syntax says to rename it to .mjs', async () => {
+  const root = folder('cjs-esm-syntax', { 'index.cjs': "export const handler = async () => 'esm';\n" });
+  const report = await load(root);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token 'export' \(.*index\.cjs:1:1\)\n/);
+  assert.match(report.message, /\nindex\.cjs is CommonJS by its extension but uses ES module syntax: rename it to index\.mjs$/);
+});
+
+test('a .ts under "type": "commonjs" that needs an ES module (import.meta) says to add "type": "module" or rename it to .mts', async () => {
+  const root = folder('ts-meta-in-cjs', {
+    'package.json': '{ "type": "commonjs" }',
+    'index.ts': 'export const handler = async (): Promise<string> => import.meta.url;\n',
+  });
+  const report = await load(root);
+  assertLoadError(report, 'Runtime.UserCodeSyntaxError', /^SyntaxError: Cannot use 'import\.meta' outside a module \(.*ts-meta-in-cjs[/\\]index\.ts:1\)\n/);
+  assert.match(report.message, /\nindex\.ts uses ES module syntax but is loaded as CommonJS: add "type": "module" to .*package\.json, or rename it to index\.mts$/);
 });

@@ -17,6 +17,7 @@ forEachPlatform((platform) => {
     ['ts-cts', 'index.handler'],
     ['ts-cjs', 'index.handler'],
     ['ts-enum', 'index.handler'],
+    ['ts-esm-in-cjs', 'index.handler'], // import/export in a .ts under "type": "commonjs" (npm init -y)
   ];
 
   for (const [name, handler] of working) {
@@ -42,6 +43,17 @@ forEachPlatform((platform) => {
     ['not-a-function', 'Runtime.HandlerNotFound'],
   ];
 
+  test('a syntax error is reported with its file:line:column and the line, on every invocation', async () => {
+    const rt = await startRuntime({ platform, fixture: 'syntax-error', env: { RUNTIME_CPU: '1' } });
+    try {
+      const res = await rt.invoke({});
+      assert.equal(res.ok, false);
+      assert.match(res.error.errorMessage, /^SyntaxError: Unexpected token ';' \(.*syntax-error[/\\]index\.js:2:36\)\n  return \{ fixture: 'syntax-error' ;\n {35}\^$/);
+    } finally {
+      await rt.stop();
+    }
+  });
+
   for (const [name, errorType] of broken) {
     test(`${name}: every invocation gets ${errorType}`, async () => {
       const rt = await startRuntime({ platform, fixture: name, env: { RUNTIME_CPU: '1' } });
@@ -50,6 +62,8 @@ forEachPlatform((platform) => {
           const res = await rt.invoke({});
           assert.equal(res.ok, false);
           assert.equal(res.error.errorType, errorType, JSON.stringify(res.error));
+          // Node's own loader frames say nothing about the user's code.
+          assert.ok(res.error.stackTrace.every((line) => !line.includes('node:internal/')), JSON.stringify(res.error.stackTrace));
         }
         assert.equal(rt.child.exitCode, null);
       } finally {

@@ -10,8 +10,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ERROR_BODY_KEY, PROTO_FILE, type Message } from '../platforms/openedge/wire.js';
+import { RUNTIME_SERVICE } from '../platforms/openedge/service.js';
+import { ERROR_BODY_KEY, type Message } from '../platforms/openedge/wire.js';
 import { EmulatorError } from './emulator-error.js';
 import { toBytes } from './http.js';
 import type { InvokeError, InvokeOptions, InvokeResult } from './ledger.js';
@@ -79,9 +79,8 @@ export class GrpcFront extends PushFront {
     super(port);
     this.#opts = opts;
     this.functionName = opts.functionName ?? path.basename(opts.settings.dir);
-    const definition = protoLoader.loadSync(PROTO_FILE, { keepCase: true, longs: Number, defaults: true });
-    const { runtime } = grpc.loadPackageDefinition(definition) as unknown as { runtime: { Runtime: grpc.ServiceClientConstructor } };
-    this.#client = new runtime.Runtime(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    const Runtime = grpc.makeGenericClientConstructor(RUNTIME_SERVICE, 'Runtime');
+    this.#client = new Runtime(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES + 64 * 1024,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES + 64 * 1024,
     }) as unknown as HandleClient;

@@ -9,8 +9,8 @@
 // Latency: call started → reply (or status) received.
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ERROR_BODY_KEY, PROTO_FILE, type Message } from '../platforms/openedge/wire.js';
+import { RUNTIME_SERVICE } from '../platforms/openedge/service.js';
+import { ERROR_BODY_KEY, type Message } from '../platforms/openedge/wire.js';
 import type { Invoker, LoadAnswer } from './load.js';
 
 /** OpenEdge's default server.message.length.max, with room for the other fields. */
@@ -43,9 +43,8 @@ export class GrpcInvoker implements Invoker {
     this.#topic = opts.topic ?? 'bench';
     this.#qos = opts.qos ?? 0;
     this.#functionName = opts.functionName ?? 'bench';
-    const definition = protoLoader.loadSync(PROTO_FILE, { keepCase: true, longs: Number, defaults: true });
-    const { runtime } = grpc.loadPackageDefinition(definition) as unknown as { runtime: { Runtime: grpc.ServiceClientConstructor } };
-    this.#client = new runtime.Runtime(address, grpc.credentials.createInsecure(), {
+    const Runtime = grpc.makeGenericClientConstructor(RUNTIME_SERVICE, 'Runtime');
+    this.#client = new Runtime(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       // A runtime that is starting is tried again soon after it refused a connection (grpc-js's

@@ -9,8 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { ErrorType, RuntimeError } from '../errors.js';
 import type { RuntimeErrorType } from '../errors.js';
 import { parseHandlerName } from './handler-name.js';
+import type { SyntaxErrorLocation } from './syntax-error-location.js';
 import { enableTypeScript } from './typescript.js';
 import { typeScriptExtension } from './typescript-hooks.js';
+import { INVALID_TYPESCRIPT, UNSUPPORTED_TYPESCRIPT } from './typescript-strip.js';
 
 /** A user's handler or initializer; its signature is the invoker's business. */
 export type UserFunction = (...args: unknown[]) => unknown;
@@ -41,7 +43,7 @@ export async function loadFunction(codeRoot: string, spec: string): Promise<User
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw loadError(error, file);
+    throw await loadError(error, file);
   }
   return findExport(namespace, exportPath, spec);
 }
@@ -87,22 +89,15 @@ interface ErrorShape {
   stack?: unknown;
 }
 
-function loadError(error: unknown, file: string): RuntimeError {
+async function loadError(error: unknown, file: string): Promise<RuntimeError> {
   const shape: ErrorShape = typeof error === 'object' && error !== null ? (error as ErrorShape) : {};
   const name = typeof shape.name === 'string' ? shape.name : undefined;
   const message = typeof shape.message === 'string' ? shape.message : describe(error);
   const stack = typeof shape.stack === 'string' ? shape.stack : '';
+  trimInternalFrames(error);
 
   if (name === 'SyntaxError' && isCompileError(shape, stack)) {
-    let text = message;
-    if (shape.code !== 'ERR_INVALID_TYPESCRIPT_SYNTAX') { // those already end with (file:line:column)
-      // CommonJS compile errors carry `file:line` on top of their stack. ES module ones do not
-      // (Node keeps the location in a private field and prints it only for uncaught errors), so
-      // all that is known then is where loading started.
-      const where = compileErrorLocation(stack);
-      text = where === undefined ? `${message} (in ${file} or a module it imports)` : `${message} (${where})`;
-    }
-    return wrap(ErrorType.UserCodeSyntaxError, `SyntaxError: ${text}`, error);
+    return wrap(ErrorType.UserCodeSyntaxError, `SyntaxError: ${await syntaxErrorText(shape, message, stack, file)}`, error);
   }
   if (shape.code === 'ERR_MODULE_NOT_FOUND' || shape.code === 'MODULE_NOT_FOUND') {
     // A dependency of the module (the module itself was found above); Node's message names both.
@@ -112,42 +107,80 @@ function loadError(error: unknown, file: string): RuntimeError {
   return wrap(ErrorType.ImportModuleError, name === undefined ? message : `${name}: ${message}`, error);
 }
 
+const TYPESCRIPT_CODES = new Set<unknown>([INVALID_TYPESCRIPT, UNSUPPORTED_TYPESCRIPT]);
+
 /**
  * A SyntaxError from compiling a module, as opposed to one its top level threw while running
  * (JSON.parse, new Function, `throw new SyntaxError()`): a compile error's stack starts in Node's
  * own loader, or has no frames, or comes from our TypeScript stripper.
  */
 function isCompileError(shape: ErrorShape, stack: string): boolean {
-  if (shape.code === 'ERR_INVALID_TYPESCRIPT_SYNTAX') return true;
+  if (TYPESCRIPT_CODES.has(shape.code)) return true;
   const frame = stack.split('\n').find((line) => line.trimStart().startsWith('at '));
   return frame === undefined || /\(node:|at node:/.test(frame);
 }
 
-/** V8 puts `file:line` (ESM: a file: URL) above a compile error's message. */
-function compileErrorLocation(stack: string): string | undefined {
-  const first = stack.split('\n', 1)[0] ?? '';
-  const match = /^(file:\/\/\S+|\/\S*):(\d+)$/.exec(first.trim());
-  if (match === null) return undefined;
-  const [, where, line] = match as unknown as [string, string, string];
-  let file = where;
-  if (where.startsWith('file:')) {
+/**
+ * The message with the file, line and column of the error (the handler's file or the imported one
+ * that has it), the source line with a caret under the error, and, when ES module syntax failed in
+ * a CommonJS file, what to change.
+ */
+async function syntaxErrorText(shape: ErrorShape, message: string, stack: string, file: string): Promise<string> {
+  // Loaded on the failure path only.
+  const { codeExcerpt, findModuleSyntaxError, locationInMessage, locationInStack, moduleSyntaxAdvice } =
+    await import('./syntax-error-location.js');
+  // Some of Node's messages go on over several lines (a missing named export's); the location
+  // and the code go after the first.
+  const [first = '', ...more] = message.trimEnd().split('\n');
+  let headline: string;
+  let location: SyntaxErrorLocation | undefined;
+  if (TYPESCRIPT_CODES.has(shape.code)) {
+    headline = first; // already ends with (file:line:column)
+    location = locationInMessage(first);
+  } else {
+    // CommonJS compile errors carry `file:line` and a caret on top of their stack. ES module ones
+    // do not (Node keeps the location in a private field and prints it only for uncaught errors):
+    // then the modules the import reached are checked, here, on the failure path only.
     try {
-      file = decodeURIComponent(new URL(where).pathname);
+      location = locationInStack(stack) ?? findModuleSyntaxError(file, message);
     } catch {
-      // keep the URL
+      location = undefined; // the report must not fail where the user's code did
     }
+    headline = location === undefined
+      ? `${first} (in ${file} or a module it imports)`
+      : `${first} (${location.file}:${location.line}${location.column === undefined ? '' : `:${location.column}`})`;
   }
-  return `${file}:${line}`;
+  const advice = location === undefined ? undefined : moduleSyntaxAdvice(message, location);
+  return [headline, ...(location === undefined ? [] : codeExcerpt(location)), ...more, ...(advice === undefined ? [] : [advice])].join('\n');
+}
+
+/** Node's own frames (its module loader's) say nothing about the user's code. */
+const isInternalFrame = (line: string): boolean => /^\s*at (?:.* \()?node:internal\//.test(line);
+
+/**
+ * Removes Node's internal frames from the stack of the error a failed import threw, so that the
+ * wire error (whose stackTrace comes from the cause) shows the user's frames only. A compile error
+ * is left with none.
+ */
+function trimInternalFrames(error: unknown): void {
+  if (!(error instanceof Error) || typeof error.stack !== 'string') return;
+  const lines = error.stack.split('\n');
+  if (!lines.some(isInternalFrame)) return;
+  try {
+    error.stack = lines.filter((line) => !isInternalFrame(line)).join('\n');
+  } catch {
+    // a frozen error keeps its stack
+  }
 }
 
 /** A RuntimeError that keeps the original as `cause` and shows the original's stack frames. */
 function wrap(type: RuntimeErrorType, message: string, cause: unknown): RuntimeError {
   const error = new RuntimeError(type, message, { cause });
   const causeStack = typeof cause === 'object' && cause !== null ? (cause as ErrorShape).stack : undefined;
-  if (typeof causeStack === 'string') {
-    const frames = causeStack.split('\n').filter((line) => line.trimStart().startsWith('at '));
-    if (frames.length > 0) error.stack = `${type}: ${message}\n${frames.join('\n')}`;
-  }
+  const frames = typeof causeStack === 'string'
+    ? causeStack.split('\n').filter((line) => line.trimStart().startsWith('at ') && !isInternalFrame(line))
+    : [];
+  error.stack = [`${type}: ${message}`, ...frames].join('\n');
   return error;
 }
 

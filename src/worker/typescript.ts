@@ -43,7 +43,7 @@ type RegisterHooks = (hooks: SyncHooks) => unknown;
 // require hook, ts-node included).
 interface CommonJsModule {
   filename: string;
-  _compile(code: string, filename: string): unknown;
+  _compile(code: string, filename: string, format?: 'commonjs'): unknown;
 }
 interface CommonJsLoader {
   _extensions: Record<string, (module: CommonJsModule, filename: string) => void>;
@@ -67,12 +67,6 @@ export function enableTypeScript(): void {
   } else {
     installCommonJsCompiler();
     nodeModule.register(new URL('./typescript-hooks.js', import.meta.url));
-    // An ESM file that needs transform mode (enum…) is transformed on the hooks thread and
-    // compiled here, with no way to act in between; Node caches a module's source map only if
-    // source maps are on when it is compiled. So they are switched on up front, as Node itself
-    // does for --experimental-transform-types. Measured: no load-time cost for modules without
-    // a sourceMappingURL.
-    process.setSourceMapsEnabled(true);
   }
   flagged[ENABLED] = true;
 }
@@ -92,7 +86,9 @@ function installCommonJsCompiler(): void {
       Object.defineProperty(error, 'code', { value: 'ERR_REQUIRE_ESM', enumerable: true, configurable: true, writable: true });
       throw error;
     }
-    module._compile(source as string, filename);
+    // Said outright: Node ≥ 20.19 would otherwise retry ES module syntax left in the code
+    // (`import.meta`) as a require()d ES module, and fail with a confusing cycle error.
+    module._compile(source as string, filename, 'commonjs');
   };
   // Registered after .js/.json/.node, so an extensionless require() prefers JavaScript, then `.ts`.
   for (const extension of ['.ts', '.cts', '.mts']) loader._extensions[extension] = compile;

@@ -1,16 +1,11 @@
 // Worker thread for test/handler-loader.test.mjs: enables TypeScript and loads one handler from
 // dist/ as the runtime's worker does, calls it once, and posts back what happened.
 // workerData: { codeRoot, spec, event, repeat = 1 } — `repeat` loads the same spec several times.
-import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadFunction } from '../../dist/worker/handler-loader.js';
 import { enableTypeScript } from '../../dist/worker/typescript.js';
 
 const { codeRoot, spec, event, repeat = 1 } = workerData;
-
-// Whether amaro is loaded in THIS thread (on Node 20 ESM stripping happens on the hooks thread).
-const amaroLoaded = () =>
-  Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('/node_modules/amaro/'));
 
 const describeError = (error) => ({
   name: error?.name,
@@ -31,7 +26,7 @@ try {
   }
   try {
     const result = await handler(event, {});
-    parentPort.postMessage({ ok: true, result, sameFunction, amaroLoaded: amaroLoaded() });
+    parentPort.postMessage({ ok: true, result, sameFunction });
   } catch (error) {
     parentPort.postMessage({ ok: false, phase: 'invoke', ...describeError(error) });
   }

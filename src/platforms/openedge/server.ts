@@ -12,7 +12,6 @@
 // finish within server.timeout.
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { RuntimeConfig } from '../../config/config.js';
 import { capMessage, ErrorType, runtimeError, type WireError } from '../../errors.js';
 import { notAdmittedError, waitForSlot } from '../../executor/admission.js';
@@ -20,7 +19,8 @@ import type { Executor, Invocation, Outcome } from '../../executor/executor.js';
 import { recordInvocation } from '../../executor/invocation-record.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Adapter } from '../platform.js';
-import { answerOf, Code, ERROR_BODY_KEY, ERROR_TYPE_KEY, invocationOf, PROTO_FILE, type Message } from './wire.js';
+import { RUNTIME_SERVICE } from './service.js';
+import { answerOf, Code, ERROR_BODY_KEY, ERROR_TYPE_KEY, invocationOf, type Message } from './wire.js';
 
 /** Trailing metadata a client reads (grpc-js takes at most 8 KB by default): a longer error body loses its stack, then its message is cut. */
 const MAX_ERROR_METADATA_CHARS = 4096;
@@ -57,9 +57,7 @@ export class GrpcAdapter implements Adapter {
       'grpc.max_receive_message_length': config.maxRequestBytes + FIELDS_ALLOWANCE,
       'grpc.max_send_message_length': config.worker.maxResponseBytes + FIELDS_ALLOWANCE,
     });
-    const definition = protoLoader.loadSync(PROTO_FILE, { keepCase: true, longs: Number, defaults: true });
-    const { runtime } = grpc.loadPackageDefinition(definition) as unknown as { runtime: { Runtime: { service: grpc.ServiceDefinition } } };
-    this.#server.addService(runtime.Runtime.service, {
+    this.#server.addService(RUNTIME_SERVICE, {
       Handle: (call: HandleCall, callback: grpc.sendUnaryData<Message>) => {
         const answered = this.#handle(call, callback).catch((err: unknown) => {
           this.#log.error({ err }, 'internal error while answering a call');
