@@ -1,12 +1,13 @@
 // `fnpool bench`: the real CLI process drives load through a local platform (the emulator and the
 // real bootstrap) against a function folder, and reports throughput, latency, errors by type, and
-// the runtime's CPU and RSS; --json prints one object; the function settings follow the flag >
-// environment > package.json order of fnpool start; Ctrl-C prints what was measured; usage errors
-// are one line with exit status 2.
+// the runtime's CPU and RSS, the time in the platform's queue apart, a latency histogram; --json
+// prints one object; the function settings follow the flag > environment > package.json order of
+// fnpool start; Ctrl-C prints what was measured; usage errors (--out's too) are one line with exit
+// status 2. What happens past the window and when nothing succeeds: cli-bench-end.test.mjs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { assertUsageError, cleanEnv, CLI, example, fixture, ROOT, run } from './fixtures/cli-helpers/cli.mjs';
@@ -43,10 +44,19 @@ describe('fnpool bench', { concurrency: true }, () => {
     assert.match(out, /\n {2}event: {5}examples\/hello\/event\.json \(\d+ bytes\)\n/);
     assert.match(out, /\n {2}machine: {3}\d+ × .*, Node v\d+/);
     assert.match(out, /\n {2}invocations {2}300 in \d+\.\d\d s = [\d,]+\/s\n/);
-    assert.match(out, /\n {2}latency {6}p50 [\d.]+ ms {2}p90 [\d.]+ ms {2}p99 [\d.]+ ms {2}max [\d.,]+ ms/);
+    assert.match(out, /\n {2}latency {6}p50 [\d.]+ ms {2}p90 [\d.]+ ms {2}p99 [\d.]+ ms {2}max [\d.,]+ ms {2}\(in the runtime: hand-out to answer\)\n/);
+    // The emulator's queue, apart: from invoke() to the runtime's fetch.
+    assert.match(out, /\n {2}queued {7}p50 [\d.]+ ms {2}p90 [\d.]+ ms {2}p99 [\d.]+ ms {2}max [\d.,]+ ms {2}\(before: in the platform's queue until the runtime took it\)\n/);
     assert.doesNotMatch(out, /errors/);
     assert.match(out, /\n {2}runtime CPU {2}[\d.]+ cores, [\d,]+ µs per invocation; main thread [\d.]+, other threads [\d.]+/);
     assert.match(out, /\n {2}runtime RSS {2}[\d.]+ MB at start, [\d.]+ MB peak\n/);
+    // Last, the histogram: a bar and a count per bucket, the counts adding up to the invocations.
+    const bars = /\n {2}histogram {4}(.*)\n((?: {15}.*\n)*)$/.exec(out);
+    assert.ok(bars, out);
+    const rows = [bars[1], ...bars[2].split('\n').filter(Boolean)].map((l) => /^ *([\d.]+(?: ms| s)?–[\d.]+ (?:ms|s)) {2}([█▏▎▍▌▋▊▉]*) +([\d,]+) +([\d.]+)%$/.exec(l));
+    assert.ok(rows.every(Boolean), out);
+    assert.equal(rows.reduce((sum, r) => sum + Number(r[3].replace(/,/g, '')), 0), 300);
+    assert.ok(rows.some((r) => r[2].startsWith('█'.repeat(30))), 'the largest bucket has the whole width');
   });
 
   test('--json: one object, a --duration run', async () => {
@@ -55,12 +65,14 @@ describe('fnpool bench', { concurrency: true }, () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 1);
     const o = JSON.parse(lines[0]);
-    assert.deepEqual(Object.keys(o), ['dir', 'function', 'load', 'stoppedEarly', 'invocations', 'ok', 'errors', 'refused', 'seconds', 'perSecond',
-      'latencyMs', 'errorsByType', 'runtime', 'loadGeneratorCores', 'otherProcessesCores', 'machine']);
+    assert.deepEqual(Object.keys(o), ['dir', 'function', 'load', 'stoppedEarly', 'stoppedBecause', 'invocations', 'ok', 'errors', 'refused', 'seconds', 'perSecond',
+      'latencyMs', 'queueMs', 'histogram', 'errorsByType', 'firstError', 'runtime', 'loadGeneratorCores', 'otherProcessesCores', 'machine']);
     assert.equal(o.dir, example('hello'));
     assert.deepEqual(o.function, { handler: 'index.handler', initializer: null, timeout: 3, memory: 256, cpus: 1, concurrency: 8, bootstrap: null });
     assert.deepEqual(o.load, { concurrency: 8, durationSeconds: 0.5, count: null, warmupSeconds: 0.2, event: 'inline', eventBytes: 16 });
     assert.equal(o.stoppedEarly, false);
+    assert.equal(o.stoppedBecause, null);
+    assert.equal(o.firstError, null);
     assert.ok(o.invocations > 0);
     assert.equal(o.ok, o.invocations);
     assert.equal(o.errors, 0);
@@ -70,6 +82,14 @@ describe('fnpool bench', { concurrency: true }, () => {
     const l = o.latencyMs;
     assert.ok(l.p50 > 0 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max, JSON.stringify(l));
     assert.ok(l.mean > 0);
+    const q = o.queueMs;
+    assert.ok(q.p50 >= 0 && q.p50 <= q.p90 && q.p90 <= q.p99 && q.p99 <= q.max && q.mean >= 0, JSON.stringify(q));
+    // Buckets in order, edge to edge, counting every latency; the smallest and the largest inside.
+    const h = o.histogram;
+    assert.ok(h.length >= 1 && h.length <= 12, JSON.stringify(h));
+    assert.equal(h.reduce((sum, b) => sum + b.count, 0), o.invocations);
+    h.forEach((b, i) => assert.ok(b.fromMs < b.toMs && (i === 0 || b.fromMs === h[i - 1].toMs), JSON.stringify(h)));
+    assert.ok(h[0].fromMs <= l.p50 && l.max < h.at(-1).toMs, JSON.stringify(h));
     assert.equal(typeof o.runtime.pid, 'number');
     assert.ok(o.runtime.cpu.ms >= 0 && o.runtime.cpu.cores >= 0 && o.runtime.cpu.usPerInvocation >= 0, JSON.stringify(o.runtime.cpu));
     assert.ok(o.runtime.cpu.threads.every((t) => typeof t.tid === 'number' && typeof t.main === 'boolean' && t.ms > 0));
@@ -77,6 +97,18 @@ describe('fnpool bench', { concurrency: true }, () => {
     assert.equal(typeof o.loadGeneratorCores, 'number');
     assert.deepEqual(Object.keys(o.machine), ['cpus', 'model', 'node', 'fnpool']);
     assert.equal(o.machine.node, process.version);
+  });
+
+  test('HTTP mode has no platform queue: the latency is request to answer, no queued row, queueMs null', async () => {
+    const text = await run(['bench', example('hello'), '--platform', 'http', '--count', '100', '--warmup', '0']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /\n {2}latency {6}p50 .* \(request to answer\)\n/);
+    assert.doesNotMatch(text.stdout, /queued/);
+    const json = await run(['bench', example('hello'), '--platform', 'http', '--count', '100', '--warmup', '0', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const o = JSON.parse(json.stdout);
+    assert.equal(o.queueMs, null);
+    assert.equal(o.histogram.reduce((sum, b) => sum + b.count, 0), 100);
   });
 
   test('function errors are counted by type; the settings follow flag > environment > package.json', async () => {
@@ -114,9 +146,10 @@ describe('fnpool bench', { concurrency: true }, () => {
     child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
     const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    // The banner is printed before the runtime starts; give it time to answer and to warm up.
+    // The banner is printed before the runtime starts; give it time to answer and to warm up (a
+    // Ctrl-C before the first answer has nothing to print; the machine may be busy with other tests).
     while (!stdout.includes('machine:')) await new Promise((resolve) => setTimeout(resolve, 50));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     child.kill('SIGINT');
     const { code } = await exited;
     clearTimeout(killer);
@@ -142,6 +175,9 @@ describe('fnpool bench: usage errors, one line, exit status 2', { concurrency: t
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: fnpool bench \[dir\]/);
     assert.match(r.stdout, /--count N/);
+    assert.match(r.stdout, /-o, --out FILE\.svg +also write the latency histogram/);
+    assert.match(r.stdout, /Exit status: 0 it ran; 1 no invocation succeeded, or the runtime exited or never answered;\n2 usage error; 130 /);
+    assert.match(r.stdout, /when nothing succeeds/);
     assert.match(r.stdout, /Examples:\n {2}fnpool bench /);
   });
 
@@ -152,7 +188,8 @@ describe('fnpool bench: usage errors, one line, exit status 2', { concurrency: t
     assertUsageError(await run(['bench', hello, '--count', '2.5']), /--count "2\.5" is not a whole number/, 'bench');
     assertUsageError(await run(['bench', hello, '--duration', 'soon']), /--duration "soon" is not a number of seconds/, 'bench');
     assertUsageError(await run(['bench', hello, '--warmup=-1']), /--warmup -1 is below 0/, 'bench');
-    assertUsageError(await run(['bench', hello, '--warmup', '-1']), /option --warmup needs a value \(one that starts with - is written --warmup=-…\)/, 'bench');
+    assertUsageError(await run(['bench', hello, '--warmup', '-1']), /--warmup -1 is below 0/, 'bench');
+    assertUsageError(await run(['bench', hello, '--cpus', '-1']), /--cpus -1 is not a positive number/, 'bench');
     assertUsageError(await run(['bench', hello, '--concurrency', 'many']), /--concurrency "many" is not a whole number/, 'bench');
     assertUsageError(await run(['bench', hello], { env: { RUNTIME_CPU: 'lots' } }), /RUNTIME_CPU "lots" is not a number of CPUs/, 'bench');
   });
@@ -168,5 +205,18 @@ describe('fnpool bench: usage errors, one line, exit status 2', { concurrency: t
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fnpool-bench-'));
     writeFileSync(path.join(dir, 'event.json'), '{"a": 1,}');
     assertUsageError(await run(['bench', dir]), /event\.json is not valid JSON/, 'bench');
+  });
+
+  test('--out: an .svg file where one can be written, said before anything runs', async () => {
+    const hello = example('hello');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fnpool-bench-out-'));
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, '');
+    assertUsageError(await run(['bench', hello, '--out', path.join(dir, 'latency.png')]), /--out \S+latency\.png: only \.svg is written/, 'bench');
+    assertUsageError(await run(['bench', hello, '--out', path.join(dir, 'latency')]), /only \.svg is written/, 'bench');
+    assertUsageError(await run(['bench', hello, '-o', path.join(dir, 'no-such', 'x.svg')]), /--out \S+x\.svg: no such folder \S+no-such$/, 'bench');
+    assertUsageError(await run(['bench', hello, '--out', path.join(file, 'x.svg')]), /--out \S+x\.svg: \S+a-file is not a folder/, 'bench');
+    mkdirSync(path.join(dir, 'taken.svg'));
+    assertUsageError(await run(['bench', hello, '--out', path.join(dir, 'taken.svg')]), /--out \S+taken\.svg is a folder/, 'bench');
   });
 });

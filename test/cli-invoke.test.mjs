@@ -71,12 +71,16 @@ describe('fnpool invoke --dir', { concurrency: 2 }, () => {
     assert.deepEqual(JSON.parse(none.stdout).event, {});
   });
 
-  test('--async and the function settings reach the function', async () => {
-    const r = await run(['invoke', '--dir', DIR, '-q', '--async', '--timeout', '5', '{}']);
+  test('the function settings reach the function; --async prints the request id', async () => {
+    const r = await run(['invoke', '--dir', DIR, '-q', '--timeout', '5', '{}']);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
-    assert.equal(result.invokeType, 'async');
+    assert.equal(result.invokeType, 'sync');
     assert.equal(result.timeout, 5);
+    const accepted = await run(['invoke', '--dir', DIR, '--async', '--request-id', 'async-1', '{}']);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.equal(accepted.stdout, 'async-1\n');
+    assert.match(accepted.stderr, /"requestId":"async-1".*"msg":"handling echo"/); // it ran, logs on stderr
   });
 
   test('the timeout applies: Runtime.Timeout, exit status 1', async () => {

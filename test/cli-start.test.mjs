@@ -86,11 +86,11 @@ test('settings: a flag wins over the environment, which wins over package.json',
     env: { FNPOOL_PORT: '0', RUNTIME_TIMEOUT: '9', RUNTIME_HANDLER: 'also-wrong.handler', RUNTIME_USERDATA: '{"who":"me"}' },
   });
   try {
-    const r = await run(['invoke', '--url', platform.url, '--async', '--json']);
+    const r = await run(['invoke', '--url', platform.url, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.ok, true);
-    assert.deepEqual(out.result, { timeout: 9, memory: 512, cpus: 1.5, invokeType: 'async', name: path.basename(dir), user: 'me' });
+    assert.deepEqual(out.result, { timeout: 9, memory: 512, cpus: 1.5, invokeType: 'sync', name: path.basename(dir), user: 'me' });
   } finally {
     assert.equal((await platform.stop('SIGINT')).code, 0);
   }

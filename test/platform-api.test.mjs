@@ -170,6 +170,39 @@ forEachPlatform((platform) => {
       }
     });
 
+    test('an unreachable API is one warning for the whole runtime, however many polls, and one record when it answers again', async () => {
+      const probe = net.createServer();
+      await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const port = probe.address().port;
+      await new Promise((resolve) => probe.close(resolve));
+      const placeholder = { address: `127.0.0.1:${port}`, close: async () => {} };
+      // 16 polls in flight, each failing and retrying on its own.
+      const rt = await startRuntime({ platform, emulator: placeholder, env: { RUNTIME_CPU: '2', FNPOOL_CONCURRENCY: '16' } });
+      let emulator;
+      try {
+        const fault = (r) => /polling for the next invocation failed/.test(r.msg ?? '');
+        // Every poll has failed at least once.
+        for (let waited = 0; rt.records.filter(fault).length < 16; waited += 50) {
+          assert.ok(waited < 10_000, `only ${rt.records.filter(fault).length} failures in 10 s`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const warnings = rt.records.filter((r) => fault(r) && r.level === 'warn');
+        assert.equal(warnings.length, 1, `one warning per streak, got ${warnings.length}`);
+        assert.match(warnings[0].msg, /logged at debug until the runtime API answers again/);
+        emulator = await PullEmulator.start({ platform, port });
+        assert.equal((await emulator.invoke({ action: 'echo' }, { timeoutMs: 10_000 })).ok, true);
+        const recovered = (r) => /^the runtime API answers again/.test(r.msg ?? '');
+        const back = await rt.waitForLog(recovered);
+        assert.equal(back.level, 'info');
+        assert.ok(back.faults >= 16, `${back.faults} faults in the streak`);
+        assert.equal(rt.records.filter(recovered).length, 1);
+        assert.equal(rt.records.filter((r) => fault(r) && r.level === 'warn').length, 1);
+      } finally {
+        await rt.stop();
+        await emulator?.close();
+      }
+    });
+
     test('an invocation whose body breaks off mid-read is still answered: Runtime.InvalidRequest', async () => {
       const api = await startBareApi((poll, req, res) => {
         if (poll > 1) return; // hold later polls open

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { numberProblem, pick, type NumberRule } from '../config/env.js';
+import { numberProblem, pick, type NumberRule as EnvNumberRule } from '../config/env.js';
 
-export type { NumberRule };
+/** A number's bounds (as the runtime's readers have them) and, for the message, what its minimum is. */
+export type NumberRule = EnvNumberRule & { minIs?: string };
 
 /** A mistake of the person at the keyboard: printed as one line, no stack, exit status 2. */
 export class UsageError extends Error {
@@ -18,20 +19,25 @@ export class UsageError extends Error {
 export const EXIT_OK = 0;
 export const EXIT_FUNCTION_ERROR = 1;
 export const EXIT_USAGE = 2;
+/** `fnpool invoke`: no answer came — the local platform stopped before answering, or --wait ran out. */
+export const EXIT_NO_ANSWER = 3;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * parseArgs in strict mode, with its errors reworded: node's own text for an unknown option is a
- * paragraph about `--`; a person needs the option's name and where to look.
+ * paragraph about `--`; a person needs the option's name and where to look. The options named in
+ * `numbers` take a negative number as their value (`--cpus -1`), which parseArgs would read as a
+ * flag, so that the number's own check says what is wrong with it.
  */
 export function parse<T extends Options>(
   command: string,
   argv: string[],
   options: T,
+  numbers: readonly string[] = [],
 ): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: withNegativeNumbers(argv, numbers), options, allowPositionals: true, strict: true });
   } catch (err) {
     const e = err as Error & { code?: string };
     const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
@@ -48,6 +54,27 @@ export function parse<T extends Options>(
         throw new UsageError(e.message);
     }
   }
+}
+
+/** `--cpus -1` → `--cpus=-1` for the numeric options (up to `--`, after which all is positional). */
+function withNegativeNumbers(argv: string[], numbers: readonly string[]): string[] {
+  if (numbers.length === 0) return argv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && numbers.includes(arg.slice(2)) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** The first of the environment variables that is set and not empty (the runtime's own reader). */
@@ -70,7 +97,9 @@ export function toNumber(source: string, raw: string | number, rule: NumberRule)
     case 'integer':
       throw new UsageError(`${source} ${JSON.stringify(String(raw))} is not ${kind}${unit}`);
     case 'min':
-      throw new UsageError(`${source} ${value} is below ${rule.min}`);
+      // A count or a size: a negative one is not "below 0.001", it is not a positive number at all.
+      if (value < 0 && rule.min !== undefined && rule.min > 0) throw new UsageError(`${source} ${value} is not a positive number${unit}`);
+      throw new UsageError(`${source} ${value} is below ${rule.minIs ?? rule.min}`);
     case 'max':
       throw new UsageError(`${source} ${value} is above ${rule.max}`);
     default:

@@ -1,13 +1,16 @@
 // `fnpool bench [dir]`: the benchmark driver pointed at the user's own function. Starts a local
 // platform for it (the emulator or HTTP mode's front, and the bootstrap, as `fnpool invoke --dir`
-// does), waits for a
-// first answer, warms up, keeps N invocations outstanding for a duration or a count (the closed
-// loop of src/loadgen/, which the benchmark suite uses too), and prints invocations per second,
-// latency percentiles, errors by type, and the runtime's CPU time and peak RSS. On a terminal a
-// progress line is redrawn in place on stderr. Exit status: 0 it ran (function errors are
-// reported, not failed on), 1 the runtime died or never answered, 2 the command was wrong,
-// 130 stopped by Ctrl-C (after printing what was measured).
-import { existsSync, statSync } from 'node:fs';
+// does), waits for a first answer, warms up, keeps N invocations outstanding for a duration or a
+// count (the closed loop of src/loadgen/, which the benchmark suite uses too), and prints
+// invocations per second, latency percentiles (time in the runtime, and apart the time in the
+// platform's queue before it), errors by type, the runtime's CPU time and peak RSS, and a latency
+// histogram; --out writes the histogram as an SVG file. On a terminal a progress line is redrawn
+// in place on stderr. A load of which nothing succeeds is stopped early with the first error.
+// Past the window, the invocations still running are waited for (said on stderr when it takes
+// more than a moment). Exit status: 0 it ran (function errors are reported, not failed on), 1 no
+// invocation succeeded, or the runtime died or never answered, 2 the command was wrong, 130
+// stopped by Ctrl-C (after printing what was measured).
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,22 +19,34 @@ import { ConfigError } from '../config/env.js';
 import {
   emulatorWire, EmulatorError, HTTP_LIMITS, httpLaunchEnvironment, launchEnvironment, OPENEDGE_LIMITS, openEdgeLaunch, type InvokeResult,
 } from '../emulator/index.js';
-import { closedLoop, nextRequestId, type LoadResult, type LoadTick } from '../loadgen/load.js';
+import { closedLoop, nextRequestId, type Invoker, type LoadAnswer, type LoadResult, type LoadTick } from '../loadgen/load.js';
 import { rssMB } from '../loadgen/proc.js';
-import { EXIT_OK, fnpoolVersion, parse, shownPath, toNumber, UsageError } from './args.js';
+import { histogram, type Bucket, type Summary } from '../loadgen/stats.js';
+import { EXIT_FUNCTION_ERROR, EXIT_OK, fnpoolVersion, parse, shownPath, toNumber, UsageError } from './args.js';
+import { svgHistogram, textHistogram } from './bench-charts.js';
 import { readEvent, type EventSource } from './event-input.js';
-import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, PACKAGE_JSON_HELP, resolveSettings, type FunctionSettings } from './function-settings.js';
+import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, PACKAGE_JSON_HELP, resolveSettings, type FunctionSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 
 export const HELP = `Usage: fnpool bench [dir] [options]
 
 Benchmarks the function in dir (default: the current folder) on this machine. Starts a local
 platform for it (FunctionGraph's unless --platform says otherwise: the runtime API emulator, or
-HTTP mode's front, and the bootstrap, as fnpool start does), waits for a first answer, warms up, then keeps --concurrency invocations outstanding (each answer
-sends the next) for a duration or a count. Prints invocations per second, latency percentiles
-(from the invocation's hand-out to the runtime to its answer; in HTTP mode, from the request
-sent to the runtime's port; a 429 counts as refused), errors by type, and the runtime's
-CPU time and peak RSS. Function errors are counted and reported; exit status 0 all the same.
+HTTP mode's front, and the bootstrap, as fnpool start does), waits for a first answer, warms up,
+then keeps --concurrency invocations outstanding (each answer sends the next) for a duration or
+a count. Prints invocations per second, latency percentiles (from the invocation's hand-out to
+the runtime to its answer; in HTTP mode, from the request sent to the runtime's port; a 429
+counts as refused) and, apart, the time each invocation waited in the platform's queue before
+the runtime took it; errors by type; the runtime's CPU time and peak RSS; then a histogram of
+the latencies. Past the measuring window, the invocations still running are left to finish (up
+to their deadline; stderr says so when it takes more than a moment, and Ctrl-C stops them).
+
+Function errors are counted and reported. But when nothing succeeds — none of the first 100
+answers of the load, or of its first second (at least 10 answers) — the benchmark stops there
+and prints the first error's type and message.
+
+Exit status: 0 it ran; 1 no invocation succeeded, or the runtime exited or never answered;
+2 usage error; 130 stopped by Ctrl-C (after printing what was measured).
 
 Options:
   -e, --event EVENT    the event of every invocation: a JSON file, - for standard input, or
@@ -39,7 +54,8 @@ Options:
   -d, --duration SECS  measure for this long (default 10)
   -n, --count N        or: measure exactly N invocations
   --warmup SECS        load before measuring, not counted (default 1)
-  --json               print one JSON object instead of the summary
+  -o, --out FILE.svg   also write the latency histogram to FILE.svg (a chart for a browser)
+  --json               print one JSON object instead of the summary and the histogram
   --logs               show the runtime's logs on stderr (hidden by default; no progress line)
   -h, --help           this help
 
@@ -56,15 +72,30 @@ Examples:
   fnpool bench examples/hello
   fnpool bench examples/cpu --cpus 2 --duration 30 --event '{"limit": 200000}'
   fnpool bench . --concurrency 64 --count 10000 --json > result.json
+  fnpool bench examples/hello --out latency.svg
   cat event.json | fnpool bench my-function --event - --memory 512
 `;
 
 const EXIT_RUNTIME_FAILED = 1;
+/** No invocation of the load succeeded: a function error, as for fnpool invoke. */
+const EXIT_NOTHING_SUCCEEDED = EXIT_FUNCTION_ERROR;
 const EXIT_INTERRUPTED = 130;
 const DEFAULT_DURATION_S = 10;
 const DEFAULT_WARMUP_S = 1;
-/** Past the window, how long an invocation still on its way may take before it is withdrawn. */
-const DRAIN_MS = 1000;
+/**
+ * Past the window, how long an invocation still on its way may take before it is withdrawn. Its
+ * answer would not count: this is only a margin for the timers, so that none fires in the window.
+ */
+const DRAIN_MS = 100;
+/** The load stops when none of its first this many answers succeeded… */
+const NOTHING_SUCCEEDED_ANSWERS = 100;
+/** …or none of those of its first this many ms, when there were at least NOTHING_SUCCEEDED_MIN_ANSWERS. */
+const NOTHING_SUCCEEDED_MS = 1000;
+const NOTHING_SUCCEEDED_MIN_ANSWERS = 10;
+/** Past the window, a wait for the runtime longer than this is said on stderr. */
+const WAIT_NOTICE_MS = 500;
+/** The runtime's own bound on a graceful stop, unless FNPOOL_SHUTDOWN_TIMEOUT_MS says otherwise. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 interface Plan {
   settings: FunctionSettings;
@@ -79,6 +110,8 @@ interface Plan {
   eventFrom: string;
   json: boolean;
   logs: boolean;
+  /** --out: where the SVG histogram goes (absolute), as given. */
+  out: { file: string; given: string } | undefined;
 }
 
 export async function bench(argv: string[]): Promise<number> {
@@ -88,10 +121,11 @@ export async function bench(argv: string[]): Promise<number> {
     duration: { type: 'string', short: 'd' },
     count: { type: 'string', short: 'n' },
     warmup: { type: 'string' },
+    out: { type: 'string', short: 'o' },
     json: { type: 'boolean' },
     logs: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
-  });
+  }, [...NUMBER_OPTIONS, 'duration', 'count', 'warmup']);
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;
@@ -102,6 +136,7 @@ export async function bench(argv: string[]): Promise<number> {
   const durationS = count !== undefined ? undefined
     : values.duration === undefined ? DEFAULT_DURATION_S : toNumber('--duration', values.duration, { min: 0.01, max: 86_400, unit: 'seconds' });
   const warmupS = values.warmup === undefined ? DEFAULT_WARMUP_S : toNumber('--warmup', values.warmup, { min: 0, max: 3600, unit: 'seconds' });
+  const out = values.out === undefined ? undefined : { file: chartFile(values.out), given: values.out };
   const settings = resolveSettings(positionals[0], values);
   const { event, from: eventFrom } = await chooseEvent(settings.dir, values.event);
   const limits = settings.platform === 'http' ? HTTP_LIMITS[settings.knative ? 'knative' : 'fc']
@@ -122,7 +157,30 @@ export async function bench(argv: string[]): Promise<number> {
     eventFrom,
     json: values.json === true,
     logs: values.logs === true,
+    out,
   });
+}
+
+/**
+ * --out, checked before the benchmark rather than after it: an SVG file in a folder that exists and
+ * can be written to (the chart is the only format written).
+ */
+function chartFile(given: string): string {
+  if (path.extname(given).toLowerCase() !== '.svg') {
+    throw new UsageError(`--out ${given}: only .svg is written (the latency histogram as an SVG chart)`);
+  }
+  const file = path.resolve(given);
+  const dir = path.dirname(file);
+  if (!existsSync(dir)) throw new UsageError(`--out ${given}: no such folder ${shownPath(dir)}`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${given}: ${shownPath(dir)} is not a folder`);
+  const there = existsSync(file);
+  if (there && statSync(file).isDirectory()) throw new UsageError(`--out ${given} is a folder`);
+  try {
+    accessSync(there ? file : dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--out ${given}: cannot write ${there ? 'that file' : `in ${shownPath(dir)}`} (permission denied)`);
+  }
+  return file;
 }
 
 /** --event as a file, standard input or inline JSON; without it, the folder's event.json or {}. */
@@ -184,10 +242,13 @@ async function run(plan: Plan): Promise<number> {
 
   const stop = new AbortController();
   let interrupted = false;
+  /** Measured and reported: only the invocations still running are waited for. */
+  let finishing = false;
   let runtimeExit: string | undefined;
   const onSignal = (): void => {
-    if (interrupted) {
-      // A second Ctrl-C: no more waiting for the runtime's graceful shutdown.
+    if (interrupted || finishing) {
+      // A second Ctrl-C, or one past the window: no more waiting for the runtime's graceful
+      // shutdown (exiting kills its process group).
       platform.kill();
       process.exit(EXIT_INTERRUPTED);
     }
@@ -203,6 +264,9 @@ async function run(plan: Plan): Promise<number> {
     stop.abort();
   });
   const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= platform.close());
+  let waitNotice: NodeJS.Timeout | undefined;
 
   try {
     if (!plan.json) process.stdout.write(banner(plan));
@@ -238,31 +302,135 @@ async function run(plan: Plan): Promise<number> {
     }
     const startRssMB = rssMB(pid);
 
-    const result = await closedLoop({ name: settings.dir, invoker: platform.loadInvoker, pid }, {
+    // Watches every answer of the load (warm-up included): the first error, and whether anything succeeds.
+    const watch = new AnswerWatch(platform.loadInvoker, () => {
+      if (!stop.signal.aborted) stop.abort();
+    });
+    const result = await closedLoop({ name: settings.dir, invoker: watch, pid }, {
       concurrency: plan.concurrency,
       ...(plan.count !== undefined ? { count: plan.count } : { durationMs: plan.durationS! * 1000 }),
       warmupMs: plan.warmupS * 1000,
       event: plan.event,
       invokeTimeoutMs,
       drainMs: DRAIN_MS,
+      keepSamples: true,
       signal: stop.signal,
       onTick: (tick) => progress.tick(tick),
     });
     progress.clear();
+    finishing = true;
+    // Said if the runtime still has invocations a moment later (counted then: the emulator knows; a
+    // runtime called over HTTP or gRPC has what was sent to it and not answered).
+    waitNotice = setTimeout(() => {
+      const running = platform.emulator ? platform.emulator.stats().inFlight : watch.unanswered;
+      if (running > 0) process.stderr.write(waitText(plan, running, result.aborted));
+    }, WAIT_NOTICE_MS);
 
-    const report = toReport(plan, result, startRssMB, pid);
-    process.stdout.write(plan.json ? `${JSON.stringify(report)}\n` : summary(report, result));
+    const stoppedBecause = runtimeExit !== undefined ? 'runtime exited' : interrupted ? 'interrupted' : watch.nothingSucceeded ? 'nothing succeeded' : null;
+    const report = toReport(plan, result, startRssMB, pid, stoppedBecause, watch.firstError);
+    // Stopped because nothing succeeds: the figures of a few failures would only hide the message.
+    const quiet = stoppedBecause === 'nothing succeeded' && !plan.json;
+    if (!quiet) process.stdout.write(plan.json ? `${JSON.stringify(report)}\n` : summary(report, result));
+    let status = interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    if (plan.out) {
+      try {
+        writeFileSync(plan.out.file, chart(report, plan));
+        if (!plan.json && !quiet) process.stdout.write(`  ${'chart'.padEnd(13)}${shownPath(plan.out.file)}\n`);
+      } catch (err) {
+        process.stderr.write(`fnpool bench: cannot write --out ${plan.out.given}: ${(err as Error).message}\n`);
+        status = EXIT_RUNTIME_FAILED;
+      }
+    }
     if (runtimeExit !== undefined) {
       process.stderr.write(`fnpool bench: the runtime exited (${runtimeExit}) during the benchmark${plan.logs ? '' : '; --logs shows its output'}\n`);
-      return EXIT_RUNTIME_FAILED;
+      status = EXIT_RUNTIME_FAILED;
+    } else if (!interrupted && watch.ok === 0 && watch.failed > 0) {
+      process.stderr.write(nothingSucceededText(plan, watch));
+      status = EXIT_NOTHING_SUCCEEDED;
     }
-    return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    await close();
+    return status;
   } finally {
     progress.clear();
-    await platform.close();
+    await close();
+    clearTimeout(waitNotice);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The load's invoker, watched: answers that succeeded and failed (refusals are neither), the first
+ * error, and the invocations sent and not answered. Calls onNothingSucceeds once the load has had
+ * enough answers to say that nothing succeeds.
+ */
+class AnswerWatch implements Invoker {
+  ok = 0;
+  failed = 0;
+  firstError: { errorType: string; errorMessage: string } | undefined;
+  nothingSucceeded = false;
+  private sent = 0;
+  private settled = 0;
+  private readonly startedAt = performance.now();
+
+  constructor(private readonly invoker: Invoker, private readonly onNothingSucceeds: () => void) {}
+
+  /** Sent and neither answered nor failed to send; one withdrawn for want of an answer is still with the runtime. */
+  get unanswered(): number {
+    return this.sent - this.settled;
+  }
+
+  async invoke(body: Buffer, opts: { requestId: string; timeoutMs?: number }): Promise<LoadAnswer> {
+    this.sent++;
+    let res: LoadAnswer;
+    try {
+      res = await this.invoker.invoke(body, opts);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== 'INVOKE_TIMEOUT') this.settled++;
+      throw err;
+    }
+    this.settled++;
+    if (res.refused) return res;
+    if (res.ok) {
+      this.ok++;
+      return res;
+    }
+    this.failed++;
+    this.firstError ??= res.error
+      ? { errorType: res.error.errorType, errorMessage: res.error.errorMessage }
+      : { errorType: 'Fnpool.MalformedError', errorMessage: res.body.toString('utf8').slice(0, 200) };
+    if (this.ok === 0 && !this.nothingSucceeded && (this.failed >= NOTHING_SUCCEEDED_ANSWERS ||
+      (this.failed >= NOTHING_SUCCEEDED_MIN_ANSWERS && performance.now() - this.startedAt >= NOTHING_SUCCEEDED_MS))) {
+      this.nothingSucceeded = true;
+      this.onNothingSucceeds();
+    }
+    return res;
+  }
+}
+
+/** What stderr says when no invocation succeeded: how many failed, the first error, how to see one whole. */
+function nothingSucceededText(plan: Plan, watch: AnswerWatch): string {
+  const e = watch.firstError!;
+  const message = e.errorMessage.replace(/\s+/g, ' ');
+  // fnpool invoke sends {} unless told: the same event, where it can be named.
+  const event = plan.eventFrom === '{}' ? '' : plan.eventFrom === 'inline' || plan.eventFrom === 'standard input' ? ' (with the same event)' : ` --event ${plan.eventFrom}`;
+  return [
+    `fnpool bench: ${watch.nothingSucceeded ? 'stopped early: ' : ''}all ${f0(watch.failed)} invocations failed, none succeeded`,
+    `  first error: ${e.errorType}: ${message.length > 300 ? `${message.slice(0, 299)}…` : message}`,
+    `  fnpool invoke --dir ${shownPath(plan.settings.dir)}${event} shows one invocation's whole error and its stack`,
+    '',
+  ].join('\n');
+}
+
+/** What stderr says past the window while the runtime finishes what it has. */
+function waitText(plan: Plan, running: number, stoppedEarly: boolean): string {
+  const timeoutS = plan.settings.timeout;
+  const given = Number(process.env.FNPOOL_SHUTDOWN_TIMEOUT_MS);
+  const shutdownS = (Number.isFinite(given) && given >= 0 ? given : DEFAULT_SHUTDOWN_TIMEOUT_MS) / 1000;
+  // A stopping runtime lets its invocations finish by their deadline, within its shutdown timeout.
+  const bound = timeoutS <= shutdownS ? `up to their ${timeoutS} s deadline` : `up to ${shutdownS} s, the runtime's shutdown timeout`;
+  const what = `${f0(running)} invocation${running === 1 ? '' : 's'}`;
+  return `fnpool bench: ${stoppedEarly ? 'stopped' : 'window over'}; waiting for ${what} still running (${bound}; Ctrl-C stops ${running === 1 ? 'it' : 'them'} now)…\n`;
 }
 
 /** One line redrawn in place on stderr (a terminal only): phase, elapsed, invocations, rate, errors. */
@@ -315,6 +483,8 @@ interface Report {
   };
   load: { concurrency: number; durationSeconds: number | null; count: number | null; warmupSeconds: number; event: string; eventBytes: number };
   stoppedEarly: boolean;
+  /** Why it stopped early: Ctrl-C, the runtime exited, or no answer of the load succeeded; null when it did not. */
+  stoppedBecause: StopReason | null;
   invocations: number;
   ok: number;
   errors: number;
@@ -322,8 +492,15 @@ interface Report {
   refused: number;
   seconds: number;
   perSecond: number | null;
-  latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; mean: number | null };
+  /** Hand-out to the runtime → its answer (HTTP mode: request sent → answer read). */
+  latencyMs: Percentiles;
+  /** Queued → hand-out: waiting in the platform's queue until the runtime took it; null where there is no queue (HTTP mode). */
+  queueMs: Percentiles | null;
+  /** The latencies, counted in log-spaced buckets: fromMs ≤ latency < toMs. */
+  histogram: Bucket[];
   errorsByType: Record<string, { count: number; message: string }>;
+  /** The first failed answer of the load (warm-up included). */
+  firstError: { errorType: string; errorMessage: string } | null;
   runtime: {
     pid: number | null;
     cpu: { ms: number; cores: number | null; usPerInvocation: number | null; mainThreadCores: number | null; threads: { tid: number; main: boolean; ms: number }[] } | null;
@@ -334,9 +511,15 @@ interface Report {
   machine: { cpus: number; model: string | null; node: string; fnpool: string };
 }
 
-const num = (v: number | undefined, digits: number): number | null => (v !== undefined && Number.isFinite(v) ? +v.toFixed(digits) : null);
+type StopReason = 'interrupted' | 'runtime exited' | 'nothing succeeded';
+type Percentiles = { p50: number | null; p90: number | null; p99: number | null; max: number | null; mean: number | null };
 
-function toReport(plan: Plan, r: LoadResult, startRssMB: number, pid: number | undefined): Report {
+const num = (v: number | undefined, digits: number): number | null => (v !== undefined && Number.isFinite(v) ? +v.toFixed(digits) : null);
+const percentiles = (l: Summary): Percentiles => ({ p50: num(l.p50, 3), p90: num(l.p90, 3), p99: num(l.p99, 3), max: num(l.max, 3), mean: num(l.mean, 3) });
+
+function toReport(
+  plan: Plan, r: LoadResult, startRssMB: number, pid: number | undefined, stoppedBecause: StopReason | null, firstError: Report['firstError'] | undefined,
+): Report {
   const s = plan.settings;
   // No /proc (not Linux): no RSS at start either. A runtime that exited: no CPU at the end.
   const cpuKnown = Number.isFinite(r.cpu.runtimeMs) && Number.isFinite(startRssMB);
@@ -361,14 +544,18 @@ function toReport(plan: Plan, r: LoadResult, startRssMB: number, pid: number | u
       eventBytes: plan.event.length,
     },
     stoppedEarly: r.aborted,
+    stoppedBecause: r.aborted ? stoppedBecause : null,
     invocations: r.completed,
     ok: r.completed - r.errors,
     errors: r.errors,
     refused: r.refused,
     seconds: +(r.durationMs / 1000).toFixed(3),
     perSecond: num(r.throughput, 1),
-    latencyMs: { p50: num(r.latencyMs.p50, 3), p90: num(r.latencyMs.p90, 3), p99: num(r.latencyMs.p99, 3), max: num(r.latencyMs.max, 3), mean: num(r.latencyMs.mean, 3) },
+    latencyMs: percentiles(r.latencyMs),
+    queueMs: r.queueMs ? percentiles(r.queueMs) : null,
+    histogram: histogram(r.samples ?? []),
     errorsByType: Object.fromEntries(Object.entries(r.errorsByType).sort(([ta, a], [tb, b]) => b.count - a.count || (ta < tb ? -1 : 1))),
+    firstError: firstError ?? null,
     runtime: {
       pid: pid ?? null,
       cpu: cpuKnown ? {
@@ -407,7 +594,10 @@ function summary(report: Report, r: LoadResult): string {
   row('invocations', `${f0(report.invocations)} in ${report.seconds.toFixed(2)} s = ${f0(report.perSecond ?? Number.NaN)}/s${split}${stopped}`);
   if (report.refused > 0) row('refused', `${f0(report.refused)} answered 429: the runtime was full (FNPOOL_QUEUE); nothing ran`);
   const l = r.latencyMs;
-  row('latency', `p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (hand-out to answer)`);
+  const q = r.queueMs;
+  // Where the platform has a queue (the emulator's), the time in it is apart from the latency.
+  row('latency', `p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (${q ? 'in the runtime: hand-out to answer' : 'request to answer'})`);
+  if (q) row('queued', `p50 ${ms(q.p50)}  p90 ${ms(q.p90)}  p99 ${ms(q.p99)}  max ${ms(q.max)}  (before: in the platform's queue until the runtime took it)`);
   const types = Object.entries(report.errorsByType);
   types.forEach(([type, e], i) => {
     const message = e.message.replace(/\s+/g, ' ');
@@ -424,10 +614,47 @@ function summary(report: Report, r: LoadResult): string {
     row('runtime', report.runtime.rssMB.start === null ? 'CPU and RSS not measured (no /proc here)' : 'CPU and RSS not measured (the runtime exited)');
   }
   row('fnpool bench', `${f2(report.loadGeneratorCores)} cores (the local platform and the load generator)`);
-  if ((report.otherProcessesCores ?? 0) > 0.25) {
-    row('note', `other processes used ${f2(report.otherProcessesCores)} cores meanwhile: the figures are noisy`);
+  for (const note of notes(report, r)) row('note', note);
+  if (report.histogram.length > 0) {
+    textHistogram(report.histogram, 30).forEach((line, i) => row(i === 0 ? 'histogram' : '', line));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What the figures say that a first look would miss: where the latency went, and noise. */
+function notes(report: Report, r: LoadResult): string[] {
+  const said: string[] = [];
+  const concurrency = report.load.concurrency;
+  const l = r.latencyMs;
+  const q = r.queueMs;
+  if (q && q.p50 > l.p50) {
+    said.push(`invocations waited longer in the platform's queue than in the runtime: it took fewer at once than the ${concurrency} outstanding`);
+  }
+  // A runtime that kept its cores busy with more invocations than cores: each latency includes a
+  // wait for a core (CPU per invocation cannot say how much: it counts the work of those unfinished).
+  const cpu = report.runtime.cpu;
+  const cores = Math.min(Math.ceil(report.function.cpus), availableParallelism());
+  if (cpu && concurrency > cores && (cpu.cores ?? 0) >= 0.75 * cores) {
+    said.push(`${concurrency} at once on ${cores} busy CPU${cores === 1 ? '' : 's'} (${f2(cpu.cores)} cores used): each latency includes waiting for a core, `
+      + `as at most ${cores} run${cores === 1 ? 's' : ''} at a time; --concurrency ${cores} gives each one a core`);
+  }
+  if ((report.otherProcessesCores ?? 0) > 0.25) {
+    said.push(`other processes used ${f2(report.otherProcessesCores)} cores meanwhile: the figures are noisy`);
+  }
+  return said;
+}
+
+/** The SVG of --out: the latency histogram, titled with what was measured. */
+function chart(report: Report, plan: Plan): string {
+  const l = report.latencyMs;
+  const what = plan.count !== undefined ? `${f0(plan.count)} invocations` : `${plan.durationS} s`;
+  return svgHistogram({
+    title: `fnpool bench ${shownPath(plan.settings.dir)}: latency of ${f0(report.invocations)} invocations`,
+    subtitle: `${plan.concurrency} outstanding for ${what}; hand-out to answer; p50 ${ms(l.p50 ?? Number.NaN)}, p90 ${ms(l.p90 ?? Number.NaN)}, `
+      + `p99 ${ms(l.p99 ?? Number.NaN)}, max ${ms(l.max ?? Number.NaN)}; ${f0(report.perSecond)}/s; fnpool ${report.machine.fnpool}, Node ${report.machine.node}`,
+    buckets: report.histogram,
+    marks: [['p50', l.p50], ['p90', l.p90], ['p99', l.p99]].filter((m): m is [string, number] => m[1] !== null).map(([label, v]) => ({ label: `${label} ${ms(v)}`, ms: v })),
+  });
 }
 
 const f0 = (v: number | null): string => (v !== null && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');

@@ -7,6 +7,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAIN_THREAD_RESERVE_MB, MIN_MEMORY_MB } from '../config/config.js';
 import { PULL_PLATFORMS, type PullPlatformName } from '../platforms/platform.js';
 import { fromEnv, toNumber, UsageError, type NumberRule } from './args.js';
 
@@ -58,6 +59,9 @@ export const FUNCTION_OPTIONS = {
   qos: { type: 'string' },
 } as const;
 
+/** The function options whose value is a number (a negative one is read as their value, not as a flag). */
+export const NUMBER_OPTIONS = ['timeout', 'memory', 'cpus', 'concurrency', 'qos'] as const;
+
 export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lambda, fc, http  FNPOOL_PLATFORM (functiongraph)
                        or openedge
   --knative            http as Knative calls it, not FC K_SERVICE=NAME (off: FC's front)
@@ -66,7 +70,8 @@ export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lamb
   --handler NAME       module.export of the handler     FNPOOL_HANDLER, RUNTIME_HANDLER (index.handler)
   --initializer NAME   module.export of the initializer FNPOOL_INITIALIZER, RUNTIME_INITIALIZER_HANDLER (none)
   --timeout SECONDS    the function's timeout           RUNTIME_TIMEOUT (3)
-  --memory MB          the function's memory            FNPOOL_MEMORY_MB, RUNTIME_MEMORY (256)
+  --memory MB          the function's memory, at least  FNPOOL_MEMORY_MB, RUNTIME_MEMORY (256)
+                       the runtime's minimum (${MIN_MEMORY_MB} MB)
   --cpus N             the function's CPUs              RUNTIME_CPU (1)
   --concurrency N      invocations in flight at once    FNPOOL_CONCURRENCY (threads × 8)
   --bootstrap PATH     any custom-runtime executable    FNPOOL_BOOTSTRAP (fnpool's own bootstrap)`;
@@ -155,7 +160,10 @@ export function resolveSettings(dirArg: string | undefined, flags: FunctionFlags
     handler: text('handler') ?? 'index.handler',
     ...(initializer !== undefined ? { initializer } : {}),
     timeout: num('timeout', { min: 0.001, max: 43_200, unit: 'seconds' }) ?? 3,
-    memory: num('memory', { min: 1, max: 1_048_576, integer: true, unit: 'MB' }) ?? 256,
+    memory: num('memory', {
+      min: MIN_MEMORY_MB, max: 1_048_576, integer: true, unit: 'MB',
+      minIs: `the runtime's minimum of ${MIN_MEMORY_MB} MB (${MAIN_THREAD_RESERVE_MB} MB for its main thread, ${MIN_MEMORY_MB - MAIN_THREAD_RESERVE_MB} MB for one worker thread)`,
+    }) ?? 256,
     cpus: num('cpus', { min: 0.001, max: 1024, unit: 'CPUs' }) ?? 1,
     ...(concurrency !== undefined ? { concurrency } : {}),
     bootstrap,

@@ -1,31 +1,43 @@
 // `fnpool invoke`: sends one event to a function and prints its answer. Either to a running local
 // platform (`fnpool start`, through its invoke endpoint), or with --dir to a one-shot local platform
-// started for this one invocation and stopped after it. Exit status: 0 the function answered, 1 it
-// failed (its error type, message and stack are printed), 2 the command was wrong.
+// started for this one invocation and stopped after it. Exit status: 0 the function answered (with
+// --async: the platform accepted the invocation), 1 it failed (its error type, message and stack
+// are printed), 2 the command was wrong, 3 no answer came (the platform stopped, or --wait ran out).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Agent, request } from 'undici';
 import { EmulatorError, isValidRequestId, REQUEST_ID_RULE, type InvokeError } from '../emulator/index.js';
-import { EXIT_FUNCTION_ERROR, EXIT_OK, fromEnv, parse, UsageError } from './args.js';
-import { readEvent } from './event-input.js';
-import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, resolveSettings } from './function-settings.js';
+import { EXIT_FUNCTION_ERROR, EXIT_NO_ANSWER, EXIT_OK, fromEnv, parse, shownPath, toNumber, UsageError } from './args.js';
+import { readEvent, type EventSource } from './event-input.js';
+import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, resolveSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 
 export const HELP = `Usage: fnpool invoke [event] [options]
 
 Sends one event to a function and prints its result; for a function error, its type, message and
-stack (on stderr). Exit status: 0 success, 1 function error, 2 usage error.
+stack (on stderr). Exit status: 0 success (--async: accepted), 1 function error, 2 usage error,
+3 no answer (the local platform stopped before answering, or --wait ran out).
 
 The event is JSON: inline as the argument, from a file (--event FILE), or from standard input
-(--event - or the argument -). Without one, the event is {}.
+(--event - or the argument -). Without one, the event is {} — with --dir, DIR/event.json when
+there is one.
 
 Options:
   -e, --event FILE     read the event from FILE (- for standard input)
   --url URL            a running local platform (fnpool start)   FNPOOL_URL (http://127.0.0.1:9000)
   --dir DIR            no running platform: start one for the function in DIR, invoke it once,
                        stop it (the runtime's logs go to stderr)
-  --async              send X-CFF-Invoke-Type: async (context.getInvokeType() is 'async')
+  --async              an async invocation (context.getInvokeType() is 'async'): prints its
+                       request id as soon as the platform accepted it, and exits 0; the outcome
+                       is in the runtime's logs (--dir waits for it before stopping the platform)
   --request-id ID      the request id (default: a fresh UUID)
+  --wait SECONDS       how long to wait for the answer  FNPOOL_WAIT (--url: 900; --dir: the
+                       (0: no limit)                    function's timeout + 30)
   --json               print one JSON object for scripts: {"ok", "requestId", "durationMs",
-                       "result" | "resultBase64" | "error": {errorType, errorMessage, stackTrace}}
+                       "result" | "resultBase64" | "error": {errorType, errorMessage, stackTrace}};
+                       --async: {"ok", "accepted", "requestId"}; a usage error: {"error": "usage",
+                       "command", "message"} on stderr
   -q, --quiet          with --dir: do not show the runtime's logs
   -h, --help           this help
 
@@ -37,7 +49,13 @@ Examples:
   fnpool invoke --event examples/apig/event.json --url http://127.0.0.1:9001
   echo '{"limit": 2000000}' | fnpool invoke - --dir examples/cpu --json
   fnpool invoke --dir examples/hello --timeout 10 '{"name":"once"}'
+  fnpool invoke --dir examples/hello                 (its event.json)
+  fnpool invoke --async '{"name":"later"}'           (prints the request id)
+  fnpool invoke --url http://127.0.0.1:9001 --wait 60 '{}'
 `;
+
+/** How long `--url` waits for an answer by default: the longest a synchronous invocation runs on Lambda or FunctionGraph. */
+const DEFAULT_WAIT_SECONDS = 900;
 
 /** What came back, the same whether it came over HTTP or straight from the emulator. */
 interface Answer {
@@ -47,6 +65,10 @@ interface Answer {
   body: Buffer;
   contentType: string;
   error?: InvokeError;
+  /** An async invocation the platform accepted: only its request id is printed. */
+  accepted?: boolean;
+  /** No answer came (the platform stopped, or the wait ran out): printed as fnpool's own message, exit status 3. */
+  noAnswer?: boolean;
 }
 
 export async function invoke(argv: string[]): Promise<number> {
@@ -57,10 +79,11 @@ export async function invoke(argv: string[]): Promise<number> {
     dir: { type: 'string' },
     async: { type: 'boolean' },
     'request-id': { type: 'string' },
+    wait: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
-  });
+  }, [...NUMBER_OPTIONS, 'wait']);
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;
@@ -74,31 +97,51 @@ export async function invoke(argv: string[]): Promise<number> {
     const runFlag = Object.keys(FUNCTION_OPTIONS).find((name) => values[name as keyof typeof FUNCTION_OPTIONS] !== undefined);
     if (runFlag) throw new UsageError(`--${runFlag} chooses how a function runs: it needs --dir (a running platform was started with its own)`);
   }
-  const requestId = values['request-id'];
-  if (requestId !== undefined && !isValidRequestId(requestId)) throw new UsageError(`--request-id must be ${REQUEST_ID_RULE}`);
-
-  const inline = positionals[0];
-  const event = await readEvent('invoke', inline === '-' || values.event === '-' ? { stdin: true }
-    : values.event !== undefined ? { file: values.event }
-    : inline !== undefined ? { inline } : undefined);
   const invokeType = values.async ? 'async' : 'sync';
+  // An async invocation's id is printed as soon as it is accepted: it is chosen here.
+  const requestId = values['request-id'] ?? (invokeType === 'async' ? randomUUID() : undefined);
+  if (requestId !== undefined && !isValidRequestId(requestId)) throw new UsageError(`--request-id must be ${REQUEST_ID_RULE}`);
+  const waitVar = fromEnv(process.env, ['FNPOOL_WAIT']);
+  const wait = values.wait !== undefined ? { source: '--wait', raw: values.wait } : waitVar ? { source: waitVar.name, raw: waitVar.value } : undefined;
+  const waitSeconds = wait === undefined ? undefined : toNumber(wait.source, wait.raw, { min: 0, max: 86_400, unit: 'seconds' });
+
+  const settings = values.dir !== undefined ? resolveSettings(values.dir, values) : undefined;
+  const inline = positionals[0];
+  let source: EventSource | undefined = inline === '-' || values.event === '-' ? { stdin: true }
+    : values.event !== undefined ? { file: values.event }
+    : inline !== undefined ? { inline } : undefined;
+  let sample: string | undefined;
+  if (source === undefined && settings !== undefined) {
+    // As fnpool bench and the banner of fnpool start: the folder's own sample event.
+    const file = path.join(settings.dir, 'event.json');
+    if (existsSync(file)) source = { file: sample = shownPath(file) };
+  }
+  const event = await readEvent('invoke', source);
+  if (sample !== undefined && !values.quiet) process.stderr.write(`fnpool invoke: the event is ${sample}\n`);
+  const json = values.json === true;
+  const accepted = (id: string): void => print({ ok: true, accepted: true, requestId: id, durationMs: 0, body: Buffer.alloc(0), contentType: '' }, json);
 
   let answer: Answer;
-  if (values.dir !== undefined) {
-    const settings = resolveSettings(values.dir, values);
-    answer = await invokeOnce(event, settings, invokeType, requestId, values.quiet ? 'ignore' : 'stderr');
+  if (settings !== undefined) {
+    answer = await invokeOnce(event, settings, invokeType, requestId, values.quiet ? 'ignore' : 'stderr', waitSeconds, accepted);
+    if (answer.accepted) return EXIT_OK; // printed when it was accepted
   } else {
     const fromVar = fromEnv(process.env, ['FNPOOL_URL']);
     const [source, url] = values.url !== undefined ? ['--url', values.url]
       : fromVar ? [fromVar.name, fromVar.value] : ['--url', 'http://127.0.0.1:9000'];
-    answer = await invokeUrl(event, url, source, invokeType, requestId);
+    answer = await invokeUrl(event, url, source, invokeType, requestId, waitSeconds ?? DEFAULT_WAIT_SECONDS);
   }
-  print(answer, values.json === true);
-  return answer.ok ? EXIT_OK : EXIT_FUNCTION_ERROR;
+  print(answer, json);
+  return answer.noAnswer ? EXIT_NO_ANSWER : answer.ok ? EXIT_OK : EXIT_FUNCTION_ERROR;
 }
 
-/** POST to a running platform's invoke endpoint. No timeout of ours: the function's own applies. */
-async function invokeUrl(event: Buffer, base: string, source: string, invokeType: 'sync' | 'async', requestId: string | undefined): Promise<Answer> {
+/**
+ * POST to a running platform's invoke endpoint, waiting at most waitSeconds (0: no limit) for the
+ * answer. An async invocation asks to be answered as soon as it is accepted (202).
+ */
+async function invokeUrl(
+  event: Buffer, base: string, source: string, invokeType: 'sync' | 'async', requestId: string | undefined, waitSeconds: number,
+): Promise<Answer> {
   let target: URL;
   try {
     target = new URL('invoke', base.endsWith('/') ? base : `${base}/`);
@@ -107,36 +150,61 @@ async function invokeUrl(event: Buffer, base: string, source: string, invokeType
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new UsageError(`${source} ${base}: only http and https are supported`);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (invokeType === 'async') headers['x-cff-invoke-type'] = 'async';
-  if (requestId !== undefined) headers['x-cff-request-id'] = requestId;
-  // undici's default headersTimeout (300 s) would cut a long function short.
-  const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
-  const started = performance.now();
-  let res;
-  try {
-    res = await request(target, { method: 'POST', headers, body: event, dispatcher });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED') {
-      throw new UsageError(`no local platform at ${base} (start one with fnpool start, or invoke with --dir)`);
-    }
-    throw new UsageError(`cannot reach ${base}: ${(err as Error).message}`);
+  if (invokeType === 'async') {
+    headers['x-cff-invoke-type'] = 'async';
+    headers.prefer = 'respond-async';
   }
-  const body = Buffer.from(await res.body.arrayBuffer());
-  const durationMs = Math.round(performance.now() - started);
-  await dispatcher.close();
-  const header = (name: string): string | undefined => {
-    const v = res.headers[name];
-    return Array.isArray(v) ? v[0] : v;
-  };
-  const id = header('x-cff-request-id') ?? header('x-fc-request-id') ?? requestId ?? '';
-  const contentType = header('content-type') ?? 'application/octet-stream';
-  if (res.statusCode === 200) return { ok: true, requestId: id, durationMs, body, contentType };
-  // A function error is a 404 on FC's HTTP front: it says so in its headers.
-  const errorType = header('x-fnpool-error-type') ?? header('x-fc-error-type');
-  if (res.statusCode === 404 && errorType === undefined) throw new UsageError(`${base} is not a local platform (no /invoke there)`);
-  const error = errorOf(body, res.statusCode);
-  return { ok: false, requestId: id, durationMs, body, contentType, error: errorType !== undefined && error.errorType.startsWith('HTTP ') ? { ...error, errorType } : error };
+  if (requestId !== undefined) headers['x-cff-request-id'] = requestId;
+  // Our own limit (--wait) instead of undici's (300 s for the headers), which would cut a long function short.
+  const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+  const waited = new AbortController();
+  const timer = waitSeconds > 0 ? setTimeout(() => waited.abort(), waitSeconds * 1000) : undefined;
+  const started = performance.now();
+  const stopped = (): Answer => noAnswer(requestId ?? '', performance.now() - started, 'Fnpool.PlatformStopped',
+    `the local platform at ${base} stopped before answering`);
+  const tooLong = (): Answer => noAnswer(requestId ?? '', performance.now() - started, 'Fnpool.NoAnswer',
+    `no answer from ${base} within ${waitSeconds} s (wait longer with --wait SECONDS, or --wait 0 for no limit)`);
+  try {
+    let res;
+    try {
+      res = await request(target, { method: 'POST', headers, body: event, dispatcher, signal: waited.signal });
+    } catch (err) {
+      if (waited.signal.aborted) return tooLong();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ECONNREFUSED') {
+        throw new UsageError(`no local platform at ${base} (start one with fnpool start, or invoke with --dir)`);
+      }
+      // The platform closed the connection it had taken the invocation on (fnpool start was stopped).
+      if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return stopped();
+      throw new UsageError(`cannot reach ${base}: ${(err as Error).message}`);
+    }
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.body.arrayBuffer());
+    } catch {
+      return waited.signal.aborted ? tooLong() : stopped();
+    }
+    const durationMs = Math.round(performance.now() - started);
+    const header = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const id = header('x-cff-request-id') ?? header('x-fc-request-id') ?? requestId ?? '';
+    const contentType = header('content-type') ?? 'application/octet-stream';
+    // An async invocation the platform took (202), or, from a platform that ran it at once, answered.
+    if (invokeType === 'async' && (res.statusCode === 202 || res.statusCode === 200)) return { ok: true, accepted: true, requestId: id, durationMs, body, contentType };
+    if (res.statusCode === 200) return { ok: true, requestId: id, durationMs, body, contentType };
+    // A function error is a 404 on FC's HTTP front: it says so in its headers.
+    const errorType = header('x-fnpool-error-type') ?? header('x-fc-error-type');
+    if (res.statusCode === 404 && errorType === undefined) throw new UsageError(`${base} is not a local platform (no /invoke there)`);
+    const error = errorOf(body, res.statusCode);
+    // The platform's own refusal: it was stopped with the invocation pending.
+    if (res.statusCode === 503 && error.errorType === 'Emulator.InvokeFailed' && /\bclosed\b/.test(error.errorMessage)) return stopped();
+    return { ok: false, requestId: id, durationMs, body, contentType, error: errorType !== undefined && error.errorType.startsWith('HTTP ') ? { ...error, errorType } : error };
+  } finally {
+    clearTimeout(timer);
+    await dispatcher.destroy();
+  }
 }
 
 /** A one-shot local platform: the emulator and the bootstrap, for one invocation. */
@@ -146,6 +214,8 @@ async function invokeOnce(
   invokeType: 'sync' | 'async',
   requestId: string | undefined,
   output: 'stderr' | 'ignore',
+  waitSeconds: number | undefined,
+  onAccepted: (requestId: string) => void,
 ): Promise<Answer> {
   const platform = await LocalPlatform.start({ settings, output });
   const stopOnSignal = (): void => void platform.close().then(() => process.exit(130));
@@ -154,20 +224,30 @@ async function invokeOnce(
   try {
     platform.startRuntime();
     // The runtime answers every invocation by its deadline; this is for a bootstrap that never does.
-    const limitMs = Math.ceil(settings.timeout * 1000) + 30_000;
+    const limitMs = waitSeconds !== undefined ? waitSeconds * 1000 : Math.ceil(settings.timeout * 1000) + 30_000;
     const exited = new Promise<never>((_, reject) => platform.once('exit', (code, signal) => {
       reject(new Error(`the runtime exited (${signal ?? `code ${code}`}) before it answered`));
     }));
+    exited.catch(() => {});
     const started = performance.now();
+    const pending = platform.caller.invoke(event, { invokeType, ...(limitMs > 0 ? { timeoutMs: limitMs } : {}), ...(requestId !== undefined ? { requestId } : {}) });
+    if (invokeType === 'async' && requestId !== undefined) {
+      // A refusal (too large, …) is settled by now; else it is accepted: say so at once, and keep
+      // the platform up until the function is done (its logs show how it went).
+      const refused = await Promise.race([pending.then(() => false, () => true), new Promise<false>((resolve) => setImmediate(resolve, false))]);
+      if (!refused) {
+        onAccepted(requestId);
+        await Promise.race([pending, exited]).catch(() => {});
+        return { ok: true, accepted: true, requestId, durationMs: Math.round(performance.now() - started), body: Buffer.alloc(0), contentType: '' };
+      }
+    }
     let result;
     try {
-      result = await Promise.race([
-        platform.caller.invoke(event, { invokeType, timeoutMs: limitMs, ...(requestId !== undefined ? { requestId } : {}) }),
-        exited,
-      ]);
+      result = await Promise.race([pending, exited]);
     } catch (err) {
       if (err instanceof EmulatorError && err.code === 'INVOKE_TIMEOUT') {
-        return failure(requestId ?? '', performance.now() - started, 'Fnpool.NoAnswer', `the runtime did not answer within ${limitMs / 1000} s`);
+        return noAnswer(requestId ?? '', performance.now() - started, 'Fnpool.NoAnswer',
+          `the runtime did not answer within ${limitMs / 1000} s${waitSeconds === undefined ? " (the function's timeout + 30 s)" : ''}`);
       }
       if (err instanceof EmulatorError && err.code === 'REQUEST_TOO_LARGE') {
         return failure(requestId ?? '', performance.now() - started, 'Runtime.RequestTooLarge', err.message);
@@ -191,6 +271,11 @@ function failure(requestId: string, ms: number, errorType: string, errorMessage:
   return { ok: false, requestId, durationMs: Math.round(ms), body: Buffer.from(JSON.stringify(error)), contentType: 'application/json', error };
 }
 
+/** No answer came: not the function's error, fnpool's message (exit status 3). */
+function noAnswer(requestId: string, ms: number, errorType: string, errorMessage: string): Answer {
+  return { ...failure(requestId, ms, errorType, errorMessage), noAnswer: true };
+}
+
 /** The error body of README "Errors", or a description of whatever else came back. */
 function errorOf(body: Buffer, status: number): InvokeError {
   try {
@@ -210,6 +295,14 @@ function errorOf(body: Buffer, status: number): InvokeError {
 
 function print(answer: Answer, json: boolean): void {
   const isJson = /^application\/json\b/i.test(answer.contentType);
+  if (answer.accepted) {
+    process.stdout.write(json ? `${JSON.stringify({ ok: true, accepted: true, requestId: answer.requestId })}\n` : `${answer.requestId}\n`);
+    return;
+  }
+  if (answer.noAnswer && !json) {
+    process.stderr.write(`fnpool invoke: ${answer.error!.errorMessage}${answer.requestId ? ` (request ${answer.requestId})` : ''}\n`);
+    return;
+  }
   if (json) {
     const out: Record<string, unknown> = { ok: answer.ok, requestId: answer.requestId, durationMs: answer.durationMs };
     if (!answer.ok) out.error = answer.error;

@@ -75,6 +75,8 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
   }
 
   private child: ChildProcess | undefined;
+  /** Every bootstrap started that has not exited yet: the running one, and one being stopped. */
+  private readonly live = new Set<ChildProcess>();
   private exited: Promise<void> = Promise.resolve();
   private closed = false;
   /** Which start of the bootstrap each unanswered hand-out went to. */
@@ -164,7 +166,11 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     // Whatever ends this process (an exit on a closed pipe, an error), its runtime goes with it.
     const orphanGuard = (): void => signalGroup(child, 'SIGKILL');
     process.once('exit', orphanGuard);
-    void this.exitedOf(child).then(() => process.off('exit', orphanGuard));
+    this.live.add(child);
+    void this.exitedOf(child).then(() => {
+      this.live.delete(child);
+      process.off('exit', orphanGuard);
+    });
     const generation = ++this.generation;
     this.exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
@@ -203,11 +209,15 @@ export class LocalPlatform extends EventEmitter<LocalPlatformEvents> {
     signalGroup(child, 'SIGKILL');
   }
 
-  /** Kills the bootstrap's process group at once (a second Ctrl-C). */
-  kill(): void {
-    const child = this.child;
-    this.child = undefined;
-    if (child) signalGroup(child, 'SIGKILL');
+  /**
+   * Kills the bootstrap's process group at once (a second Ctrl-C) — the one being stopped
+   * gracefully too — and settles once it has exited.
+   */
+  kill(): Promise<void> {
+    this.child = undefined; // its exit is expected
+    const children = [...this.live];
+    for (const child of children) signalGroup(child, 'SIGKILL');
+    return Promise.all(children.map((child) => this.exitedOf(child))).then(() => undefined);
   }
 
   /** Stops the bootstrap, then the endpoint and the emulator (pending invocations are rejected). */

@@ -7,6 +7,7 @@ import { EXIT_USAGE, fnpoolVersion, UsageError } from './args.js';
 const USAGE = `fnpool — a FaaS custom runtime that runs many invocations at once on every core
 
 Usage:
+  fnpool init [dir]           write a minimal function to start from (--ts: TypeScript)
   fnpool start [dir]          a local platform for the function in dir (FunctionGraph by default;
                               --platform lambda, fc, http or openedge)
   fnpool invoke [event]       send one event to it (or, with --dir, to a one-shot platform)
@@ -17,6 +18,7 @@ Usage:
   fnpool --version
 
 Examples:
+  fnpool init my-function
   fnpool start examples/hello
   fnpool invoke '{"name":"fnpool"}'
   fnpool invoke --dir examples/hello '{"name":"fnpool"}'
@@ -62,6 +64,10 @@ const COMMANDS: Record<string, () => Promise<{ command: Command; help: string }>
     },
     help: SERVE_HELP,
   }),
+  init: async () => {
+    const m = await import('./init.js');
+    return { command: m.init, help: m.HELP };
+  },
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -113,7 +119,10 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
 }
 
 function usageError(command: string | null, message: string): void {
-  process.stderr.write(`fnpool${command ? ` ${command}` : ''}: ${message}\n`);
+  // With --json among the arguments, a script reads stderr too: one JSON object instead of the line.
+  const args = process.argv.slice(2);
+  const json = args.slice(0, args.includes('--') ? args.indexOf('--') : undefined).includes('--json');
+  process.stderr.write(json ? `${JSON.stringify({ error: 'usage', command, message })}\n` : `fnpool${command ? ` ${command}` : ''}: ${message}\n`);
   process.exit(EXIT_USAGE);
 }
 

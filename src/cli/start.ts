@@ -6,8 +6,9 @@
 // files change.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LogFormat } from '../config/config.js';
 import { fromEnv, parse, shownPath, toBoolean, toPort, UsageError } from './args.js';
-import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, PACKAGE_JSON_HELP, resolveSettings } from './function-settings.js';
+import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, PACKAGE_JSON_HELP, resolveSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 import { watchTree, type TreeWatcher } from './watch.js';
 
@@ -19,7 +20,8 @@ bootstrap started against it — or, with --platform http, the bootstrap as an H
 a front that calls it as Function Compute does (Knative, with --knative) — and an invoke endpoint
 (POST /invoke, body = the event; AWS's POST /2015-03-31/functions/function/invocations too) that
 answers with the function's result. In HTTP mode, any other request to the endpoint goes to the
-runtime as an HTTP trigger's request. Ctrl-C stops everything.
+runtime as an HTTP trigger's request. Ctrl-C stops everything, letting invocations in flight
+finish; a second Ctrl-C kills the runtime (its whole process group) at once, exit status 130.
 
 Options (flag, environment variable, default):
 ${FUNCTION_OPTIONS_HELP}
@@ -28,6 +30,8 @@ ${FUNCTION_OPTIONS_HELP}
   --host ADDRESS       interface of both                FNPOOL_HOST (127.0.0.1)
   -w, --watch          restart the bootstrap on changes FNPOOL_WATCH=1 (off)
                        in dir (node_modules and dot-folders are not watched)
+  --log-format FORMAT  the runtime's logs: text (for    FNPOOL_LOG_FORMAT (text on a terminal,
+                       people), json or tsv             else the platform's: json, Lambda's tsv)
   -h, --help           this help
 
 ${PACKAGE_JSON_HELP}
@@ -58,14 +62,17 @@ export async function start(argv: string[]): Promise<void> {
     'api-port': { type: 'string' },
     host: { type: 'string' },
     watch: { type: 'boolean', short: 'w' },
+    'log-format': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
-  });
+  }, [...NUMBER_OPTIONS, 'port', 'api-port']);
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
   if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.join(' ')}`);
-  const env = process.env;
+  const logFormat = chosenLogFormat(values['log-format'], process.env);
+  // The runtime reads FNPOOL_LOG_FORMAT itself; without one the local platform chooses (text on a terminal).
+  const env = logFormat === undefined ? process.env : { ...process.env, FNPOOL_LOG_FORMAT: logFormat };
   const settings = resolveSettings(positionals[0], values, env);
   const portOf = (flag: string, value: string | undefined, variable: string, fallback: number): number => {
     if (value !== undefined) return toPort(`--${flag}`, value);
@@ -78,7 +85,7 @@ export async function start(argv: string[]): Promise<void> {
   const watchVar = fromEnv(env, ['FNPOOL_WATCH']);
   const watching = values.watch ?? (watchVar ? toBoolean(watchVar.name, watchVar.value) : false);
 
-  const platform = await LocalPlatform.start({ settings, host, apiPort, endpointPort, output: 'inherit' });
+  const platform = await LocalPlatform.start({ settings, host, apiPort, endpointPort, output: 'inherit', env });
   const url = platform.endpoint!.url;
   platform.startRuntime();
   const { title, meeting, variable } = platform.description;
@@ -86,19 +93,28 @@ export async function start(argv: string[]): Promise<void> {
     settings.ownBootstrap ? undefined : settings.bootstrap, watching));
 
   let stopping = false;
+  let killing = false;
+  let exitCode = 0;
   let watcher: TreeWatcher | undefined;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    exitCode = code;
     watcher?.close();
     await platform.close();
-    process.exit(code);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => {
+    if (killing) return;
     if (stopping) {
-      // A second Ctrl-C: no more waiting for the bootstrap's graceful shutdown.
-      platform.kill();
-      process.exit(130);
+      // A second Ctrl-C: no more waiting for the bootstrap's graceful shutdown. Its whole process
+      // group is killed at once; the stop under way ends once it is gone, so nothing of it prints
+      // after the prompt is back, and what waited on it is told the platform stopped.
+      killing = true;
+      exitCode = 130;
+      process.stderr.write('fnpool: killing the runtime\n');
+      void platform.kill().then(() => setTimeout(() => process.exit(exitCode), 2_000));
+      return;
     }
     process.stderr.write('\nfnpool: stopping (Ctrl-C again to kill)\n');
     void stop(0);
@@ -137,6 +153,19 @@ export async function start(argv: string[]): Promise<void> {
       else void restart(file);
     });
   }
+}
+
+const LOG_FORMATS = ['text', 'json', 'tsv'] as const satisfies readonly LogFormat[];
+
+/** --log-format, else FNPOOL_LOG_FORMAT, checked here (a bad one is a usage error, not a runtime that exits). */
+function chosenLogFormat(flag: string | undefined, env: NodeJS.ProcessEnv): LogFormat | undefined {
+  const got = flag !== undefined ? { name: '--log-format', value: flag } : fromEnv(env, ['FNPOOL_LOG_FORMAT']);
+  if (got === undefined) return undefined;
+  const format = got.value.trim().toLowerCase();
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`${got.name} ${got.value}: the runtime's logs can be ${LOG_FORMATS.join(', ')}`);
+  }
+  return format as LogFormat;
 }
 
 function banner(title: string, dir: string, url: string, api: string, settings: string, bootstrap: string | undefined, watching: boolean): string {

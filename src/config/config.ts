@@ -35,6 +35,10 @@ export const MAIN_THREAD_RESERVE_MB = 40;
 /** Per-worker memory outside its JS heap (the isolate, code, stacks). */
 export const WORKER_OVERHEAD_MB = 8;
 export const MIN_WORKER_HEAP_MB = 16;
+/** The smallest memory budget the runtime runs in: the main thread's reserve and one worker thread at its smallest. */
+export const MIN_MEMORY_MB = MAIN_THREAD_RESERVE_MB + WORKER_OVERHEAD_MB + MIN_WORKER_HEAP_MB;
+/** The platforms' own variables for the function's memory, to name the one below MIN_MEMORY_MB. */
+const PLATFORM_MEMORY_VARIABLES = ['RUNTIME_MEMORY', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'FC_FUNCTION_MEMORY_SIZE'];
 
 /** What the handler's context reports about the function. */
 export interface FunctionInfo {
@@ -138,7 +142,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
 
   const timeoutSeconds = number(env, ['FNPOOL_TIMEOUT'], undefined, { min: 0.001, max: 43_200, unit: 'seconds' }) ??
     p.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const budgetMB = number(env, ['FNPOOL_MEMORY_MB'], undefined, { min: 1, max: 1_048_576, integer: true, unit: 'MB' }) ?? p.memoryMB;
+  const budgetMB = number(env, ['FNPOOL_MEMORY_MB'], undefined, { min: MIN_MEMORY_MB, max: 1_048_576, integer: true, unit: 'MB' }) ?? p.memoryMB;
+  if (budgetMB !== undefined && budgetMB < MIN_MEMORY_MB) {
+    const given = pick(env, ...PLATFORM_MEMORY_VARIABLES);
+    throw new ConfigError(`${given ? `${given.name}=${JSON.stringify(given.value)}` : `the platform's memory size (${budgetMB})`} must be at least ${MIN_MEMORY_MB} MB`);
+  }
   const workerHeapMB = budgetMB === undefined ? undefined :
     Math.max(MIN_WORKER_HEAP_MB, Math.floor((budgetMB - MAIN_THREAD_RESERVE_MB) / threads) - WORKER_OVERHEAD_MB);
 

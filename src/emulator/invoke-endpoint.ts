@@ -4,7 +4,10 @@
 // or a benchmark can call a function served by the real bootstrap, whatever the platform. AWS's
 // invoke path (POST /2015-03-31/functions/function/invocations) answers as AWS's runtime interface
 // emulator does, so tools written for that work here too. On a push platform every other request
-// goes to the runtime as it came (an HTTP trigger's request).
+// goes to the runtime as it came (an HTTP trigger's request). An async invocation sent with
+// `Prefer: respond-async` is answered 202 with its request id as soon as the platform accepted it,
+// as an async invoke of the platform is (`fnpool invoke --async`); without it, with the result.
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { pullCaller, type LocalCaller } from './caller.js';
@@ -78,9 +81,11 @@ function invoke(emulator: LocalCaller, req: IncomingMessage, res: ServerResponse
   // Buffer no more than the platform would accept; past it, drain and refuse.
   readBody(req, limit, (body) => {
     if (body === null) return tooLarge(req, res, invokeType, limit);
-    emulator.invoke(body, { invokeType, headers, ...(typeof requestId === 'string' && requestId !== '' ? { requestId } : {}) }).then(
+    const id = typeof requestId === 'string' && requestId !== '' ? requestId : randomUUID();
+    let answered = false;
+    emulator.invoke(body, { invokeType, headers, requestId: id }).then(
       (result) => {
-        if (res.destroyed) return; // the caller hung up while the function ran
+        if (answered || res.destroyed) return; // answered 202 already, or the caller hung up while the function ran
         if (awsStyle) return answerAsAws(res, result);
         const http = emulator.httpAnswer?.(result);
         if (http !== undefined) {
@@ -105,11 +110,23 @@ function invoke(emulator: LocalCaller, req: IncomingMessage, res: ServerResponse
         }
       },
       (err: unknown) => {
+        if (answered) return;
         if (err instanceof EmulatorError && err.code === 'REQUEST_TOO_LARGE') return tooLarge(req, res, invokeType, limit);
         const status = err instanceof EmulatorError && (err.code === 'DUPLICATE_REQUEST_ID' || err.code === 'INVALID_INVOCATION') ? 400 : 503;
         sendJson(req, res, status, { errorType: 'Emulator.InvokeFailed', errorMessage: (err as Error).message, stackTrace: [] });
       },
     );
+    if (invokeType !== 'async' || !/\brespond-async\b/i.test(String(req.headers.prefer ?? ''))) return;
+    // A refusal (too large, a used request id, a closed platform) is settled by now; else it is accepted.
+    setImmediate(() => {
+      if (res.headersSent || res.destroyed) return;
+      answered = true;
+      req.resume();
+      const accepted = Buffer.from(JSON.stringify({ requestId: id }));
+      res.writeHead(202, ['Content-Type', 'application/json', 'Content-Length', String(accepted.length),
+        awsStyle ? 'X-Amzn-RequestId' : 'X-Cff-Request-Id', id, 'Preference-Applied', 'respond-async']);
+      res.end(accepted);
+    });
   });
 }
 

@@ -2,7 +2,8 @@
 // at all times, each answer sending the next. First a warm-up, then a measured window, either of a
 // duration (the answers received within it count: the runtime is in steady state at both edges) or
 // of a count (exactly that many invocations, sent once the warm-up's have all been answered).
-// Latency is the emulator's view: invocation handed out to the runtime → its answer received.
+// Latency is the emulator's view: invocation handed out to the runtime → its answer received; the
+// time before, in the platform's queue until the runtime took it, is summarized apart.
 // A runtime the platform calls instead (push: HTTP mode) is driven the same way through an Invoker
 // of its own (http.ts): latency is then request sent → answer read, and an answer that refuses the
 // invocation (HTTP 429) is counted apart.
@@ -22,6 +23,8 @@ export interface LoadAnswer {
   /** performance.now(), ms: the invocation handed out to the runtime (push: the request sent), and its answer received. */
   handedOutAt: number;
   answeredAt: number;
+  /** performance.now(), ms: the invocation put in the platform's queue (the emulator's invoke()), where there is one. */
+  queuedAt?: number;
   /** The answer as received. */
   body: Buffer;
   /** The parsed error, when not ok. */
@@ -106,7 +109,10 @@ export interface LoadResult {
   aborted: boolean;
   /** completed per second of window. */
   throughput: number;
+  /** Hand-out to answer: the time the runtime had the invocation. */
   latencyMs: Summary;
+  /** Queued to hand-out: the time an invocation waited in the platform's queue before the runtime took it (undefined when the answers carry no queuedAt: HTTP mode). */
+  queueMs: Summary | undefined;
   /** The runtime's VmRSS, sampled every 50 ms and at both ends of the window. */
   rssMB: { mean: number; max: number } | undefined;
   cpu: {
@@ -142,7 +148,10 @@ class Window {
   opened = false;
   closed = false;
   private latencies = new Float64Array(4096);
+  /** Queue times, of the answers that carry queuedAt (the first nQueued of them). */
+  private queued = new Float64Array(4096);
   n = 0;
+  private nQueued = 0;
   errors = 0;
   refused = 0;
   firstError: string | undefined;
@@ -180,12 +189,12 @@ class Window {
       this.refused++;
       return;
     }
-    if (this.n === this.latencies.length) {
-      const bigger = new Float64Array(this.latencies.length * 2);
-      bigger.set(this.latencies);
-      this.latencies = bigger;
-    }
+    if (this.n === this.latencies.length) this.latencies = doubled(this.latencies);
     this.latencies[this.n++] = res.answeredAt - res.handedOutAt;
+    if (res.queuedAt !== undefined) {
+      if (this.nQueued === this.queued.length) this.queued = doubled(this.queued);
+      this.queued[this.nQueued++] = res.handedOutAt - res.queuedAt;
+    }
     if (!res.ok) {
       const e = res.error;
       this.fail(e?.errorType ?? 'Fnpool.MalformedError', e?.errorMessage ?? res.body.toString('utf8').slice(0, 200), e ? JSON.stringify(e) : undefined);
@@ -222,6 +231,7 @@ class Window {
       aborted,
       throughput: n / (durationMs / 1000),
       latencyMs: summarize(samples),
+      queueMs: this.nQueued > 0 ? summarize(this.queued.subarray(0, this.nQueued)) : undefined,
       rssMB: rss.length ? { mean: rss.reduce((a, b) => a + b, 0) / rss.length, max: Math.max(...rss) } : undefined,
       cpu: {
         wallMs,
@@ -236,6 +246,13 @@ class Window {
       },
     };
   }
+}
+
+/** A copy twice as long (the samples so far first). */
+function doubled(array: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const bigger = new Float64Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }
 
 /** An invocation withdrawn because no answer came in time (the emulator's EmulatorError, or an Invoker's own); anything else refused is a mistake of the load. */

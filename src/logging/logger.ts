@@ -1,4 +1,4 @@
-// pino set up once per thread: one JSON object per line on stdout (or a plain text line with
+// pino set up once per thread: one JSON object per line on stdout (or lines for people with
 // FNPOOL_LOG_FORMAT=text), written synchronously to fd 1 from whichever thread logs. Each thread
 // writes its own lines with one write(2) each, so no record waits on (or is lost with) another
 // thread's event loop — piscina#331: asynchronous pino output from a worker lost a line.
@@ -49,15 +49,45 @@ export function writeLine(line: string): void {
 }
 let lineDestination: Destination | undefined;
 
-/** Re-renders each JSON record as `time LEVEL requestId message {rest}`: for people, not collectors. */
+/**
+ * Re-renders each JSON record for people, as `time LEVEL requestId message key=value …`; the
+ * message's further lines (a handler's console.log of an object) and an error's stack
+ * (`stackTrace`, `err.stack`) follow on lines of their own, indented. Used only with
+ * FNPOOL_LOG_FORMAT=text (fnpool start on a terminal): JSON records go out as pino writes them.
+ */
 function textDestination(out: DestinationStream): DestinationStream {
   return {
     write(line: string) {
-      const { time, level, requestId, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
-      out.write(`${time} ${String(level).toUpperCase().padEnd(5)} ${requestId ?? '-'} ${msg ?? ''}${extra}\n`);
+      const { time, level, requestId, msg, stackTrace, err, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      const [first, ...below] = String(msg ?? '').split(/\r?\n/);
+      if (Array.isArray(stackTrace)) below.push(...stackTrace.map(String));
+      if (isSerializedError(err)) {
+        const { type: _type, message: _message, stack, ...more } = err;
+        below.push(...stack.split(/\r?\n/));
+        if (Object.keys(more).length > 0) rest.err = more;
+      } else if (err !== undefined) {
+        rest.err = err;
+      }
+      let text = `${time} ${String(level).toUpperCase().padEnd(5)} ${requestId ?? '-'} ${first}`;
+      for (const [key, value] of Object.entries(rest)) text += ` ${key}=${fieldText(value)}`;
+      for (const next of below) text += `\n${TEXT_INDENT}${next}`;
+      out.write(`${text}\n`);
     },
   };
+}
+
+/** How far the continuation lines of a text record are indented. */
+const TEXT_INDENT = '    ';
+
+/** A field's value in a text record: a plain word as it is, other text quoted, the rest as JSON. */
+function fieldText(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"'=]+$/.test(value) ? value : JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** An error as pino's serializer writes it: `{type, message, stack, …own fields}`. */
+function isSerializedError(value: unknown): value is { type?: unknown; message?: unknown; stack: string } & Record<string, unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { stack?: unknown }).stack === 'string';
 }
 
 /**

@@ -3,6 +3,8 @@
 // poll, a result POST waited ~1 s. Polls have no headers/body timeout (the instance may be frozen
 // between invocations for minutes); aborting one rejects at once, which is how shutdown stops
 // fetching. Faults of the API (refused, reset, 5xx) are retried with capped, jittered backoff.
+// A streak of faults is one warning for the whole runtime, however many polls are in flight (the
+// rest are debug), and one record when the API answers again.
 import { performance } from 'node:perf_hooks';
 import { Pool } from '../undici-pool.js';
 import type { Logger } from '../../logging/logger.js';
@@ -45,6 +47,8 @@ export class RuntimeApiClient {
   readonly #wire: PullWire;
   readonly #opts: ClientOptions;
   readonly #log: Logger;
+  /** The streak of faults going on: since when, and how many (polls and posts of every slot). */
+  #outage: { since: number; faults: number } | undefined;
 
   constructor(address: string, wire: PullWire, opts: ClientOptions) {
     const origin = `http://${address}`;
@@ -69,7 +73,7 @@ export class RuntimeApiClient {
         res = await this.#polls.request({ path: wire.nextPath, method: 'GET', signal });
       } catch (err) {
         if (signal.aborted) throw err;
-        this.#logFault(backoff, `polling for the next invocation failed: ${describe(err)}`);
+        this.#logFault(`polling for the next invocation failed: ${describe(err)}`);
         await backoff.wait(signal);
         continue;
       }
@@ -78,7 +82,7 @@ export class RuntimeApiClient {
       if (res.statusCode !== 200) {
         await res.body.dump().catch(() => {});
         if (res.statusCode === wire.fatalNextStatus) throw new FatalApiError(`polling for the next invocation answered HTTP ${res.statusCode}`);
-        this.#logFault(backoff, `polling for the next invocation answered HTTP ${res.statusCode}`);
+        this.#logFault(`polling for the next invocation answered HTTP ${res.statusCode}`);
         await backoff.wait(signal);
         continue;
       }
@@ -86,10 +90,11 @@ export class RuntimeApiClient {
       const requestId = header(headers, wire.requestIdHeader);
       if (requestId === undefined) {
         await res.body.dump().catch(() => {});
-        this.#logFault(backoff, `skipped an invocation without a request id (no ${wire.requestIdHeader} header)`);
+        this.#logFault(`skipped an invocation without a request id (no ${wire.requestIdHeader} header)`);
         await backoff.wait(signal);
         continue;
       }
+      this.#answered();
       return { requestId, headers, receivedAt, arrivedAtMs, ...await this.#readBody(res.body, headers) };
     }
   }
@@ -138,6 +143,7 @@ export class RuntimeApiClient {
       try {
         const res = await this.#posts.request({ path: current.path, method: 'POST', body: current.body, headers: current.headers });
         await res.body.dump().catch(() => {});
+        if (res.statusCode < 500) this.#answered();
         if (res.statusCode < 300) return true;
         if (res.statusCode < 500) {
           const instead = this.#wire.retryRefused?.(requestId, res.statusCode, current);
@@ -157,7 +163,7 @@ export class RuntimeApiClient {
         this.#log.error({ requestId }, `gave up posting to ${current.path} after ${backoff.attempts + 1} attempts: ${failure}`);
         return false;
       }
-      this.#logFault(backoff, `posting to ${current.path} failed (${failure}); retrying`, requestId);
+      this.#logFault(`posting to ${current.path} failed (${failure}); retrying`, requestId);
       await backoff.wait();
     }
   }
@@ -173,10 +179,27 @@ export class RuntimeApiClient {
     await Promise.allSettled([this.#polls.destroy(), this.#posts.close()]);
   }
 
-  /** The first failure of a streak is a warning; the rest are debug, so a long outage does not flood the log. */
-  #logFault(backoff: Backoff, message: string, requestId?: string): void {
-    if (backoff.attempts === 0) this.#log.warn({ requestId }, message);
-    else this.#log.debug({ requestId, attempt: backoff.attempts + 1 }, message);
+  /**
+   * The first fault of a streak is a warning; the rest, from any poll or post, are debug, so an
+   * outage is one warning however many polls are in flight, and a long one does not flood the log.
+   */
+  #logFault(message: string, requestId?: string): void {
+    if (this.#outage === undefined) {
+      this.#outage = { since: performance.now(), faults: 1 };
+      this.#log.warn({ requestId }, `${message} (retried with backoff; more failures are logged at debug until the runtime API answers again)`);
+      return;
+    }
+    this.#outage.faults++;
+    this.#log.debug({ requestId, fault: this.#outage.faults }, message);
+  }
+
+  /** The API answered: a streak of faults, if there was one, is over. */
+  #answered(): void {
+    const outage = this.#outage;
+    if (outage === undefined) return;
+    this.#outage = undefined;
+    const seconds = ((performance.now() - outage.since) / 1000).toFixed(1);
+    this.#log.info({ faults: outage.faults }, `the runtime API answers again, after ${outage.faults} failed attempt${outage.faults === 1 ? '' : 's'} in ${seconds} s`);
   }
 }
 

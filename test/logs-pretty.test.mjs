@@ -1,0 +1,99 @@
+// `fnpool start`'s log format through the real CLI: `--log-format text` (or FNPOOL_LOG_FORMAT=text,
+// the default on a terminal) shows the runtime's records as lines for people — time, level, request
+// id, message, fields as key=value, a message's further lines and an error's stack indented below
+// it — while piped output stays one JSON object per line, and --log-format wins over the variable.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assertUsageError, post, run, startCli } from './fixtures/cli-helpers/cli.mjs';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fnpool-logs-pretty-'));
+writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+writeFileSync(path.join(dir, 'index.js'), `
+export const handler = async (event) => {
+  if (event.action === 'stray') {
+    // Thrown after the invocation has answered: logged with its stack, as an error of its request.
+    setTimeout(() => { throw new Error('stray failure'); }, 30);
+    return 'later';
+  }
+  console.log('first line\\nsecond line');
+  return { ok: true };
+};
+`);
+
+const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+
+/** The runtime's lines on stdout, after the banner (which ends with "Ctrl-C to stop"). */
+const runtimeLines = (platform) => platform.stdout().split('Ctrl-C to stop\n')[1]?.split('\n').filter((l) => l !== '') ?? [];
+
+/** Starts fnpool start on the fixture, sends one plain invocation as req-1, and waits for its record. */
+async function startAndInvoke(args, env, finished) {
+  const platform = await startCli([dir, '--port', '0', ...args], { env });
+  const answer = await post(platform.url, { action: 'log' }, { 'x-cff-request-id': 'req-1' });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  await platform.waitFor(finished);
+  return platform;
+}
+
+test('--log-format text: lines for people, with fields as key=value and further lines indented', async () => {
+  // The helpers set FNPOOL_LOG_FORMAT=json: the flag wins over it.
+  const platform = await startAndInvoke(['--log-format', 'text'], {}, /req-1 invocation finished/);
+  try {
+    const stray = await post(platform.url, { action: 'stray' }, { 'x-cff-request-id': 'req-2' });
+    assert.equal(stray.body, 'later');
+    await platform.waitFor(/stray failure[^\n]*\n(?: {4}at [^\n]*\n)+/);
+    const lines = runtimeLines(platform);
+    assert.equal(lines.filter((l) => l.startsWith('{')).length, 0, `no JSON records: ${platform.stdout()}`);
+    const text = lines.join('\n');
+    assert.match(text, new RegExp(`^${TIME} INFO  - fnpool serving platform=functiongraph threads=1 .*handler=index\\.handler`, 'm'));
+    // The handler's console.log: its second line below the first, indented.
+    assert.match(text, new RegExp(`^${TIME} INFO  req-1 first line\\n {4}second line$`, 'm'));
+    assert.match(text, new RegExp(`^${TIME} INFO  req-1 invocation finished outcome=success durationMs=[\\d.]+ billedDurationMs=\\d+ `, 'm'));
+    // An error's stack: one indented line per frame, pointing at the handler's file.
+    assert.match(text, new RegExp(`^${TIME} ERROR req-2 Error: stray failure errorType=Runtime\\.UncaughtException\\n {4}at .*index\\.js:\\d+:\\d+`, 'm'));
+  } finally {
+    assert.equal((await platform.stop('SIGINT')).code, 0);
+  }
+});
+
+test('FNPOOL_LOG_FORMAT=text chooses the same lines without the flag', async () => {
+  const platform = await startAndInvoke([], { FNPOOL_LOG_FORMAT: 'text' }, /req-1 invocation finished/);
+  try {
+    const text = runtimeLines(platform).join('\n');
+    assert.match(text, new RegExp(`^${TIME} INFO  req-1 invocation finished outcome=success `, 'm'));
+    assert.doesNotMatch(text, /^\{/m);
+  } finally {
+    await platform.stop('SIGINT');
+  }
+});
+
+test('piped, with no format asked for: one JSON object per line, as on a platform', async () => {
+  const platform = await startAndInvoke([], { FNPOOL_LOG_FORMAT: undefined }, /"requestId":"req-1"[^\n]*"msg":"invocation finished"/);
+  try {
+    const lines = runtimeLines(platform);
+    assert.ok(lines.length >= 3, platform.stdout());
+    const records = lines.map((l) => JSON.parse(l));
+    const logged = records.find((r) => r.requestId === 'req-1' && r.msg.startsWith('first line'));
+    assert.equal(logged.msg, 'first line\nsecond line');
+    assert.equal(logged.level, 'info');
+    assert.equal(records.find((r) => r.msg === 'invocation finished').outcome, 'success');
+  } finally {
+    await platform.stop('SIGINT');
+  }
+});
+
+test('--log-format json wins over FNPOOL_LOG_FORMAT=text', async () => {
+  const platform = await startAndInvoke(['--log-format', 'json'], { FNPOOL_LOG_FORMAT: 'text' }, /"msg":"invocation finished"/);
+  try {
+    for (const line of runtimeLines(platform)) JSON.parse(line);
+  } finally {
+    await platform.stop('SIGINT');
+  }
+});
+
+test('a log format that does not exist is a usage error, from the flag or the variable', async () => {
+  assertUsageError(await run(['start', dir, '--log-format', 'pretty-please']), /--log-format pretty-please: .*text, json, tsv/, 'start');
+  assertUsageError(await run(['start', dir], { env: { FNPOOL_LOG_FORMAT: 'xml' } }), /FNPOOL_LOG_FORMAT xml: .*text, json, tsv/, 'start');
+});
