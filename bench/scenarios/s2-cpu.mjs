@@ -56,11 +56,11 @@ export async function run(ctx) {
   await stopAll(ctx, targets);
   const agg = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, aggregate(v)]));
   const seq = agg.sequential.throughput;
-  const headers = ['runtime', 'inv/s', '× sequential', 'p50 ms', 'p99 ms', 'runtime cores', 'emulator cores', 'other cores', 'RSS MB', 'errors'];
+  const headers = ['runtime', 'inv/s', '× sequential', 'p50 ms', 'p99 ms', 'runtime cores', 'emulator cores', 'other cores', 'runtime µs CPU/inv', 'RSS MB', 'errors'];
   const rows = keys.map((k) => {
     const a = agg[k];
     return [a.target, f0(a.throughput), f2(a.throughput / seq) + '×', f1(a.latencyMs.p50), f1(a.latencyMs.p99),
-      f2(a.cpu.runtimeCores), f2(a.cpu.emulatorCores), f2(a.cpu.otherCores), f1(a.rssMB?.mean), String(a.errors)];
+      f2(a.cpu.runtimeCores), f2(a.cpu.emulatorCores), f2(a.cpu.otherCores), f0(a.cpu.runtimeUsPerInvocation), f1(a.rssMB?.mean), String(a.errors)];
   });
   const figures = {
     calibration: { rounds: cal.rounds, handlerMs: cal.ms },

@@ -33,12 +33,12 @@ export async function run(ctx) {
   const at = (key, c) => agg[`${key}@${c}`];
   const tuned = (c) => (c === 16 ? at('default', 16) : at(`c${c}`, c));
   const ideal = (c) => c / 0.020;
-  const headers = ['load', 'runtime', 'inv/s', 'ideal', '% of ideal', 'p50 ms', 'p99 ms', 'runtime cores', 'emulator cores', 'other cores', 'errors'];
+  const headers = ['load', 'runtime', 'inv/s', 'ideal', '% of ideal', 'p50 ms', 'p99 ms', 'runtime cores', 'emulator cores', 'other cores', 'runtime µs CPU/inv', 'errors'];
   const rows = [];
   for (const c of levels) {
     for (const [label, a] of [['fnpool, FNPOOL_CONCURRENCY = load', tuned(c)], ['fnpool defaults', c === 16 ? undefined : at('default', c)], ['sequential', at('sequential', c)]]) {
       if (!a) continue;
-      rows.push([String(c), label, f0(a.throughput), f0(ideal(c)), f1((100 * a.throughput) / ideal(c)) + '%', f1(a.latencyMs.p50), f1(a.latencyMs.p99), f2(a.cpu.runtimeCores), f2(a.cpu.emulatorCores), f2(a.cpu.otherCores), String(a.errors)]);
+      rows.push([String(c), label, f0(a.throughput), f0(ideal(c)), f1((100 * a.throughput) / ideal(c)) + '%', f1(a.latencyMs.p50), f1(a.latencyMs.p99), f2(a.cpu.runtimeCores), f2(a.cpu.emulatorCores), f2(a.cpu.otherCores), f0(a.cpu.runtimeUsPerInvocation), String(a.errors)]);
     }
   }
   const figures = {

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
+import { flushLogs, type Logger } from '../logging/logger.js';
 import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
 import { PLACEMENT, type PlacementTag } from './balancer.js';
@@ -464,6 +464,8 @@ export class Executor {
       this.#health.stop();
       this.#drained?.();
       this.#growth.idle();
+      // After this turn's records (the summary of the invocation that just ended).
+      setImmediate(flushLogs);
     }
   }
 

@@ -24,9 +24,21 @@ export interface LoggerOptions extends Partial<Omit<LogStyle, 'level' | 'format'
 type Destination = ReturnType<typeof pino.destination>;
 const batchedDestinations: Destination[] = [];
 
+/**
+ * A batched destination writes once it holds this much, else BATCH_FLUSH_MS after its first
+ * record that is not out yet, or at once when the runtime goes idle (flushLogs). Each write(2) of
+ * stdout is handed to a libuv pool thread, and waking one cost ~14 µs of the main thread's time
+ * per record when every record was its own write (a no-op invocation costs ~200 µs in all).
+ */
+const BATCH_BYTES = 4096;
+const BATCH_FLUSH_MS = 20;
+/** A flush is due: something was written to a batched destination since the last one. */
+let flushTimer: NodeJS.Timeout | undefined;
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const destination = pino.destination({ fd: 1, sync: !opts.batched });
+  const destination = pino.destination(opts.batched ? { fd: 1, sync: false, minLength: BATCH_BYTES } : { fd: 1, sync: true });
   if (opts.batched) batchedDestinations.push(destination);
+  const out = opts.batched ? flushedLater(destination) : destination;
   const timeKey = opts.timeKey ?? 'time';
   const upper = opts.upperLevel === true;
   return pino({
@@ -36,7 +48,17 @@ export function createLogger(opts: LoggerOptions): Logger {
     timestamp: timeKey === 'time' ? pino.stdTimeFunctions.isoTime : () => `,"${timeKey}":"${new Date().toISOString()}"`,
     formatters: { level: upper ? (label) => ({ level: label.toUpperCase() }) : (label) => ({ level: label }) },
     mixin: opts.mixin,
-  }, opts.format === 'text' ? textDestination(destination) : opts.format === 'tsv' ? tsvDestination(destination) : destination);
+  }, opts.format === 'text' ? textDestination(out) : opts.format === 'tsv' ? tsvDestination(out) : out);
+}
+
+/** The batched destination, with a flush BATCH_FLUSH_MS after the first write that is not out. */
+function flushedLater(destination: Destination): DestinationStream {
+  return {
+    write(chunk: string) {
+      destination.write(chunk);
+      flushTimer ??= setTimeout(flushLogs, BATCH_FLUSH_MS).unref();
+    },
+  };
 }
 
 /**
@@ -45,7 +67,12 @@ export function createLogger(opts: LoggerOptions): Logger {
  * so that a slow reader of stdout never blocks the thread that runs the platform's wire.
  */
 export function writeLine(line: string): void {
-  (batchedDestinations[0] ?? (lineDestination ??= pino.destination({ fd: 1, sync: true }))).write(`${line}\n`);
+  const batched = batchedDestinations[0];
+  if (batched === undefined) (lineDestination ??= pino.destination({ fd: 1, sync: true })).write(`${line}\n`);
+  else {
+    batched.write(`${line}\n`);
+    flushTimer ??= setTimeout(flushLogs, BATCH_FLUSH_MS).unref();
+  }
 }
 let lineDestination: Destination | undefined;
 
@@ -103,6 +130,17 @@ function tsvDestination(out: DestinationStream): DestinationStream {
       out.write(`${time}\t${requestId ?? '-'}\t${String(level).toUpperCase()}\t${text}\n`);
     },
   };
+}
+
+/**
+ * Starts writing what batched loggers hold now: when nothing is in flight, so that the last
+ * records of a burst are out before the platform may freeze an idle instance.
+ */
+export function flushLogs(): void {
+  if (flushTimer === undefined) return;
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  for (const destination of batchedDestinations) destination.flush();
 }
 
 /**
