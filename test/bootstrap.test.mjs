@@ -56,3 +56,23 @@ test('bootstrap says what is missing when no node can be found', () => {
   assert.ok(out, 'bootstrap must fail without a platform');
   assert.match(out.stderr, /no node executable found|no platform found/);
 });
+
+test('bootstrap gives the runtime a 4 MB young generation, unless NODE_OPTIONS names a size', async () => {
+  for (const [nodeOptions, expected] of [[undefined, true], ['--max-semi-space-size=8', false], ['--no-warnings', true]]) {
+    const emulator = await PullEmulator.start({ port: 0 });
+    const env = { PATH: process.env.PATH, RUNTIME_API_ADDR: emulator.address, RUNTIME_CODE_ROOT: fixture('behaviours'), RUNTIME_CPU: '1' };
+    if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
+    const child = spawn('dash', [BOOTSTRAP], { stdio: 'ignore', env });
+    try {
+      const res = await emulator.invoke({ action: 'echo' }, { timeoutMs: 15_000 });
+      assert.equal(res.ok, true);
+      // bootstrap execs node: the child is the runtime itself.
+      const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      assert.equal(argv.includes('--max-semi-space-size=4'), expected, `NODE_OPTIONS=${nodeOptions}: ${argv.join(' ')}`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await emulator.close();
+    }
+  }
+});
