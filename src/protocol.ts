@@ -65,6 +65,8 @@ interface ResultBase {
   memoryBytes: number;
   /** The worker went over its memory share (or hit a fatal fault) and must be replaced once idle. */
   retire?: string;
+  /** Milliseconds the handler ran before it first returned or awaited (its first synchronous slice). */
+  syncMs?: number;
 }
 
 export interface OkResult extends ResultBase {

@@ -65,3 +65,25 @@ test('never more than FNPOOL_MAX_THREADS', () => {
   run(s, 100, 10);
   assert.equal(s.wanted(16, 3), 6);
 });
+
+test('a function that computes before it awaits is CPU-bound even when its slices look long only because they queue', () => {
+  const s = sizer();
+  // 5 ms of hashing per invocation, 8 queued per thread: the heartbeats see a held thread every
+  // ~8 invocations, which alone would make one invocation per thread and 16 threads.
+  for (let i = 1; i <= 1000; i++) {
+    if (i % 8 === 0) s.heldSlice();
+    s.completed(5);
+  }
+  assert.equal(s.coResidency, 1);
+  assert.ok(s.computingFraction > 0.99, String(s.computingFraction));
+  assert.equal(s.growsForCoResidency, false);
+  assert.equal(s.wanted(16, 0), 2, 'no threads past the base for a CPU-bound function');
+  // An awaiting function (its first slice returns in µs) with the same long slices still grows.
+  const a = sizer();
+  for (let i = 1; i <= 1000; i++) {
+    if (i % 100 === 0) a.heldSlice();
+    a.completed(0.05);
+  }
+  assert.equal(a.growsForCoResidency, true);
+  assert.equal(a.wanted(16, 0), 16);
+});

@@ -69,6 +69,8 @@ class Job {
   token = 0;
   /** Its worker's heap plus Buffers after it ran, bytes (0: not measured). */
   memoryBytes = 0;
+  /** The handler's first synchronous slice, ms (undefined: it did not come back). */
+  syncMs: number | undefined;
   reruns = 0;
   /** Dispatches lost before the task started (its thread died first): bounded, so a pool that keeps failing cannot loop. */
   lostBeforeStart = 0;
@@ -243,6 +245,7 @@ export class Executor {
     // A task taken back before it started: its new dispatch answers for it.
     if (result.kind === 'skipped' || job.released) return;
     job.memoryBytes = result.memoryBytes;
+    job.syncMs = result.syncMs;
     if (result.retire !== undefined) this.#retire(result.threadId, result.retire);
     if (result.kind === 'ok') {
       this.#answer(job, { ok: true, body: result.body, http: result.http }, result);
@@ -454,7 +457,7 @@ export class Executor {
   #release(job: Job): void {
     if (job.released) return;
     job.released = true;
-    this.#growth.completed(job.memoryBytes);
+    this.#growth.completed(job.memoryBytes, job.syncMs);
     clearTimeout(job.deadlineTimer);
     clearTimeout(job.graceTimer);
     this.#jobs.delete(job);

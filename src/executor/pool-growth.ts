@@ -69,9 +69,12 @@ export class PoolGrowth {
     };
   }
 
-  /** An invocation ended; memoryBytes is its worker's heap plus Buffers after it (0: not measured). */
-  completed(memoryBytes = 0): void {
-    this.#sizer.completed();
+  /**
+   * An invocation ended; memoryBytes is its worker's heap plus Buffers after it (0: not measured),
+   * syncMs its handler's first synchronous slice (undefined: it did not come back).
+   */
+  completed(memoryBytes = 0, syncMs?: number): void {
+    this.#sizer.completed(syncMs);
     if (memoryBytes > 0) this.#workerMB += (memoryBytes / MiB - this.#workerMB) / 16;
   }
 

@@ -140,7 +140,28 @@ export function flushLogs(): void {
   if (flushTimer === undefined) return;
   clearTimeout(flushTimer);
   flushTimer = undefined;
-  for (const destination of batchedDestinations) destination.flush();
+  for (const destination of batchedDestinations) flushOne(destination);
+}
+
+const awaitingDrain = new WeakSet<Destination>();
+
+/**
+ * sonic-boom's flush() does nothing while a write is in flight, and when that write ends with less
+ * than minLength buffered it stops there: the records written meanwhile would wait for the next
+ * record, or for ever if none came. So it flushes again at the 'drain' that ends the write.
+ */
+function flushOne(destination: Destination): void {
+  destination.flush();
+  if (awaitingDrain.has(destination)) return;
+  awaitingDrain.add(destination);
+  destination.once('drain', () => {
+    awaitingDrain.delete(destination);
+    try {
+      destination.flush();
+    } catch {
+      // closed meanwhile (endLogs wrote everything out)
+    }
+  });
 }
 
 /**

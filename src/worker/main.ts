@@ -164,7 +164,9 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
         ? () => callUserFunction(handler!, [httpEvent(req.http!, req.body, req.requestId), context])
         : () => callUserFunction(handler!, [parseEvent(req.body, config.payloadCodec), context]);
     heart.calling(req.slot);
+    const calledAt = performance.now();
     const returned = invocationStore.run(scope, call);
+    const syncMs = performance.now() - calledAt;
     heart.returned();
     const completed = returned
       .then(
@@ -174,7 +176,9 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
         (error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }),
       )
       .catch((error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }));
-    return finish(await Promise.race([completed, interrupted]));
+    const result = finish(await Promise.race([completed, interrupted]));
+    if (result.kind !== 'skipped') result.syncMs = syncMs;
+    return result;
   } finally {
     running.delete(req.requestId);
     if (running.size === 0) heart.idle();
