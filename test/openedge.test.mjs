@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, cleanEnv, post, run } from './fixtures/cli-helpers/cli.mjs';
+import { post, run, startCli } from './fixtures/cli-helpers/cli.mjs';
 import { freePort, runtimeClient } from './helpers/grpc.mjs';
 import { BOOTSTRAP, fixture, startRuntime } from './helpers/runtime.mjs';
 
@@ -422,44 +422,9 @@ describe('OpenEdge mode: stopping', () => {
   });
 });
 
-/**
- * `fnpool start …` until its banner names the invoke endpoint. (cli.mjs's startCli also waits for
- * an UPPER_CASE variable on the "runtime at:" line, which OpenEdge's `server.address=…` is not.)
- */
-async function startCliPlatform(args) {
-  const child = spawn(process.execPath, [CLI, 'start', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 15 s; stdout: ${stdout}; stderr: ${stderr}`)), 15_000);
-    child.stdout.setEncoding('utf8').on('data', (c) => {
-      stdout += c;
-      const m = /POST (http:\/\/\S+)\/invoke/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    void exited.then(({ code, signal }) => reject(new Error(`fnpool start exited (${signal ?? code}); stdout: ${stdout}; stderr: ${stderr}`)));
-  }).catch((err) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
-  return {
-    url,
-    stdout: () => stdout,
-    async stop(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
-
 describe('OpenEdge mode: fnpool start --platform openedge', () => {
   test("the local OpenEdge calls the bootstrap over gRPC with --topic and --qos; fnpool invoke reads its errors; Ctrl-C exits 0", async () => {
-    const platform = await startCliPlatform([FIXTURE, '--platform', 'openedge', '--port', '0', '--topic', 'x/y', '--qos', '1']);
+    const platform = await startCli([FIXTURE, '--platform', 'openedge', '--port', '0', '--topic', 'x/y', '--qos', '1'], { api: false });
     try {
       assert.match(platform.stdout(), /local OpenEdge \(gRPC\) platform/);
       assert.match(platform.stdout(), /runtime at: +server\.address=127\.0\.0\.1:\d+/);

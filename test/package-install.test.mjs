@@ -5,12 +5,12 @@
 // its types wrong does not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { cleanEnv, has, ROOT } from './fixtures/cli-helpers/cli.mjs';
+import { cleanEnv, has, ROOT, startCli } from './fixtures/cli-helpers/cli.mjs';
 
 const exec = promisify(execFile);
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -84,7 +84,7 @@ test('the packed tarball installs into a fresh project, starts with npx and type
   writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
   await exec(process.execPath, [TSC, '-p', project], { timeout: 60_000 });
 
-  const answer = await startAndInvoke(project, ['start', '.', '--handler', 'src/index.handler', '--port', '0'], { name: 'fnpool' });
+  const answer = await startAndInvoke(project, ['.', '--handler', 'src/index.handler', '--port', '0'], { name: 'fnpool' });
   assert.equal(answer.message, 'Hello, fnpool!');
   assert.match(answer.requestId, /\S/);
 
@@ -99,33 +99,15 @@ test('the packed tarball installs into a fresh project, starts with npx and type
 
 /** `npx fnpool start …` in the project, one POST to its invoke endpoint, then Ctrl-C. */
 async function startAndInvoke(project, args, event) {
-  const child = spawn('npx', ['--no-install', 'fnpool', ...args], { cwd: project, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const platform = await startCli(args, { cwd: project, command: ['npx', ['--no-install', 'fnpool']], api: false, group: true, bannerMs: 30_000 });
   try {
-    const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no banner in 30 s; stdout: ${stdout}; stderr: ${stderr}`)), 30_000);
-      child.stdout.setEncoding('utf8').on('data', (c) => {
-        stdout += c;
-        const m = /POST (http:\/\/\S+)\/invoke/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      void exited.then(({ code }) => reject(new Error(`fnpool start exited (${code}); stdout: ${stdout}; stderr: ${stderr}`)));
-    });
-    const res = await fetch(`${url}/invoke`, { method: 'POST', body: JSON.stringify(event) });
+    const res = await fetch(`${platform.url}/invoke`, { method: 'POST', body: JSON.stringify(event) });
     const text = await res.text();
     assert.equal(res.status, 200, text);
     return JSON.parse(text);
   } finally {
-    // npx's group: npx, the CLI and its runtime.
-    try { process.kill(-child.pid, 'SIGINT'); } catch { /* gone */ }
-    const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
-    await exited;
+    const timer = setTimeout(() => void platform.stop('SIGKILL'), 10_000);
+    await platform.stop('SIGINT');
     clearTimeout(timer);
   }
 }
