@@ -48,7 +48,10 @@ export const handler = async () => {
     // The banner, and no summary: the figures of a few failures would only hide the message.
     assert.match(r.stdout, /^fnpool bench: .*, 8 outstanding for 20 s after 0\.2 s of warm-up\n/);
     assert.doesNotMatch(r.stdout, /invocations {2}/);
-    assert.match(r.stderr, /\nfnpool bench: stopped early: all [\d,]+ invocations failed, none succeeded\n {2}first error: TypeError: cannot read the order: undefined\n {2}fnpool invoke --dir \S+ shows one invocation's whole error and its stack\n/);
+    // The first invocation's error is said once, before the load, and the stop points back to it.
+    assert.match(r.stderr, /warning: the first invocation failed: TypeError: cannot read the order: undefined\n/);
+    assert.match(r.stderr, /\nfnpool bench: stopped early: all [\d,]+ invocations failed, none succeeded\n {2}first error: the one above\n {2}fnpool invoke --dir \S+ shows one invocation's whole error and its stack\n/);
+    assert.equal(r.stderr.split('cannot read the order').length - 1, 1, r.stderr);
 
     const json = await run(['bench', dir, '--count', '100000', '--json'], { timeoutMs: 15_000 });
     assert.equal(json.code, 1, json.stderr);
@@ -71,7 +74,8 @@ export const handler = async () => {
     const r = await run(['bench', dir, '--count', '3', '--warmup', '0']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /\n {2}invocations {2}3 in [\d.]+ s = [\d,]+\/s \(0 ok, 3 errors\)\n/);
-    assert.match(r.stderr, /\nfnpool bench: all 3 invocations failed, none succeeded\n {2}first error: StockError: out of stock\n/);
+    assert.match(r.stderr, /warning: the first invocation failed: StockError: out of stock\n/);
+    assert.match(r.stderr, /\nfnpool bench: all 3 invocations failed, none succeeded\n {2}first error: the one above\n/);
   });
 
   test('--out writes the latency histogram as an SVG document', async () => {

@@ -295,6 +295,8 @@ async function run(plan: Plan): Promise<number> {
       }
       return EXIT_INTERRUPTED;
     }
+    // The first invocation's error, said before the load (it may still succeed later).
+    const warned = firstAnswer.ok ? undefined : firstAnswer.error;
     if (!firstAnswer.ok) {
       progress.clear();
       const e = firstAnswer.error;
@@ -345,7 +347,7 @@ async function run(plan: Plan): Promise<number> {
       process.stderr.write(`fnpool bench: the runtime exited (${runtimeExit}) during the benchmark${plan.logs ? '' : '; --logs shows its output'}\n`);
       status = EXIT_RUNTIME_FAILED;
     } else if (!interrupted && watch.ok === 0 && watch.failed > 0) {
-      process.stderr.write(nothingSucceededText(plan, watch));
+      process.stderr.write(nothingSucceededText(plan, watch, warned));
       status = EXIT_NOTHING_SUCCEEDED;
     }
     await close();
@@ -408,15 +410,19 @@ class AnswerWatch implements Invoker {
   }
 }
 
-/** What stderr says when no invocation succeeded: how many failed, the first error, how to see one whole. */
-function nothingSucceededText(plan: Plan, watch: AnswerWatch): string {
+/**
+ * What stderr says when no invocation succeeded: how many failed, the first error (unless it is the
+ * one the warning about the first invocation showed already), how to see one whole.
+ */
+function nothingSucceededText(plan: Plan, watch: AnswerWatch, warned?: { errorType: string; errorMessage: string }): string {
   const e = watch.firstError!;
   const message = e.errorMessage.replace(/\s+/g, ' ');
+  const shown = warned !== undefined && warned.errorType === e.errorType && warned.errorMessage === e.errorMessage;
   // fnpool invoke sends {} unless told: the same event, where it can be named.
   const event = plan.eventFrom === '{}' ? '' : plan.eventFrom === 'inline' || plan.eventFrom === 'standard input' ? ' (with the same event)' : ` --event ${plan.eventFrom}`;
   return [
     `fnpool bench: ${watch.nothingSucceeded ? 'stopped early: ' : ''}all ${f0(watch.failed)} invocations failed, none succeeded`,
-    `  first error: ${e.errorType}: ${message.length > 300 ? `${message.slice(0, 299)}…` : message}`,
+    shown ? '  first error: the one above' : `  first error: ${e.errorType}: ${message.length > 300 ? `${message.slice(0, 299)}…` : message}`,
     `  fnpool invoke --dir ${shownPath(plan.settings.dir)}${event} shows one invocation's whole error and its stack`,
     '',
   ].join('\n');
