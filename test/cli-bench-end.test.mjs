@@ -94,8 +94,8 @@ export const handler = async () => {
     const filled = o.histogram.filter((b) => b.count > 0);
     assert.equal(bars.length, filled.length, svg);
     bars.forEach((title, i) => assert.match(title, new RegExp(`: ${filled[i].count.toLocaleString('en-US')}$`)));
-    assert.match(svg, />p50 [\d.]+ ms</);
-    assert.match(svg, />p99 [\d.]+ ms</);
+    assert.match(svg, />p50 [\d.,]+ ms</);
+    assert.match(svg, />p99 [\d.,]+ ms</);
 
     // Without --json, the summary says where the chart went.
     const text = await run(['bench', example('hello'), '--count', '50', '--warmup', '0', '--out', path.join(dir, 'again.svg')]);

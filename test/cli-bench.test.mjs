@@ -44,9 +44,9 @@ describe('fnpool bench', { concurrency: true }, () => {
     assert.match(out, /\n {2}event: {5}examples\/hello\/event\.json \(\d+ bytes\)\n/);
     assert.match(out, /\n {2}machine: {3}\d+ × .*, Node v\d+/);
     assert.match(out, /\n {2}invocations {2}300 in \d+\.\d\d s = [\d,]+\/s\n/);
-    assert.match(out, /\n {2}latency {6}p50 [\d.]+ ms {2}p90 [\d.]+ ms {2}p99 [\d.]+ ms {2}max [\d.,]+ ms {2}\(in the runtime: hand-out to answer\)\n/);
+    assert.match(out, /\n {2}latency {6}p50 [\d.,]+ ms {2}p90 [\d.,]+ ms {2}p99 [\d.,]+ ms {2}max [\d.,]+ ms {2}\(in the runtime: hand-out to answer\)\n/);
     // The emulator's queue, apart: from invoke() to the runtime's fetch.
-    assert.match(out, /\n {2}queued {7}p50 [\d.]+ ms {2}p90 [\d.]+ ms {2}p99 [\d.]+ ms {2}max [\d.,]+ ms {2}\(before: in the platform's queue until the runtime took it\)\n/);
+    assert.match(out, /\n {2}queued {7}p50 [\d.,]+ ms {2}p90 [\d.,]+ ms {2}p99 [\d.,]+ ms {2}max [\d.,]+ ms {2}\(before: in the platform's queue until the runtime took it\)\n/);
     assert.doesNotMatch(out, /errors/);
     assert.match(out, /\n {2}runtime CPU {2}[\d.]+ cores, [\d,]+ µs per invocation; main thread [\d.]+, other threads [\d.]+/);
     assert.match(out, /\n {2}runtime RSS {2}[\d.]+ MB at start, [\d.]+ MB peak\n/);
