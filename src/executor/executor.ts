@@ -443,8 +443,25 @@ export class Executor {
       for (const job of this.#jobs) {
         if (this.#claims.startedOn(job.slot.index) === threadId) { busy = true; break; }
       }
-      if (!busy) this.#stopThread(threadId, reason);
+      if (!busy && !this.#startedWhileTakingBack(threadId)) this.#stopThread(threadId, reason);
     }
+  }
+
+  /**
+   * Takes back the tasks placed on a thread about to be stopped that have not started, and runs
+   * them elsewhere; true when one started there first (the worker claimed it meanwhile), so the
+   * thread is busy after all. Without this, a task the thread claims between the look for started
+   * tasks and its termination would die as a casualty of a thread that was only being replaced.
+   */
+  #startedWhileTakingBack(threadId: number): boolean {
+    let started = false;
+    for (const job of [...this.#jobs]) {
+      if (job.answered || this.#placement[job.slot.index] !== threadId) continue;
+      if (this.#claims.startedOn(job.slot.index) !== undefined) started = true;
+      else if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
+      else started = true;
+    }
+    return started;
   }
 
   #answer(job: Job, outcome: Outcome, result?: TaskResult): void {
