@@ -4,13 +4,19 @@
 // the initializer, 2 preStop, 3 preFreeze (FC's own runtimes number them so). An HTTP trigger's
 // request comes as x-fc-http-params (base64 JSON of method, path, headersMap, queriesMap); its
 // status and headers go back the same way on the response post. "FC Invoke Start/End RequestId:"
-// lines frame every invocation on stdout.
-import { ErrorType, runtimeError } from '../../errors.js';
+// lines frame every invocation on stdout. Hostile values: an x-fc-function-type that is not one of
+// 0–3, or x-fc-http-params that is not base64 of a JSON object, is answered Runtime.InvalidRequest
+// without running anything; a deadline or timeout the runtime cannot believe (not a decimal
+// number, or more than 12 h away) gives way to the next source (deadline → timeout →
+// FNPOOL_TIMEOUT); a deadline that had passed at arrival is answered Runtime.Timeout at once. The
+// request id goes into the answer's path percent-encoded (see pull/wire-values.ts).
+import { ErrorType, runtimeError, type WireError } from '../../errors.js';
 import type { Outcome } from '../../executor/executor.js';
 import type { HttpRequestMeta, HttpResponseMeta, InvocationMeta } from '../../protocol.js';
 import {
   errorJson, header, headerFields, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest,
 } from '../platform.js';
+import { deadlinePassed, epochDeadline, requestIdSegment, requestIdText, timeoutSeconds } from '../pull/wire-values.js';
 
 const BASE = '/2020-11-11/runtime';
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -38,7 +44,8 @@ const CREDENTIALS = [
 ] as const;
 
 export type Kind = 'Invoke' | 'Initialize' | 'PreStop' | 'PreFreeze';
-const KINDS: Record<string, Kind> = { 0: 'Invoke', 1: 'Initialize', 2: 'PreStop', 3: 'PreFreeze' };
+/** x-fc-function-type → kind; a Map, so that `__proto__` or `constructor` finds nothing. */
+const KINDS = new Map<string, Kind>([['0', 'Invoke'], ['1', 'Initialize'], ['2', 'PreStop'], ['3', 'PreFreeze']]);
 
 export const fcWire: PullWire = {
   nextPath: `${BASE}/invocation/next`,
@@ -47,13 +54,12 @@ export const fcWire: PullWire = {
   initFailure: 'serve',
 
   invocation(headers: WireHeaders, arrivedAtMs: number, defaults: WireDefaults): WireInvocation {
-    const requestId = header(headers, 'x-fc-request-id') ?? '';
-    const out: WireInvocation = {
-      deadlineMs: deadlineOf(headers, arrivedAtMs, defaults.timeoutMs),
-      meta: fcInvocationMeta(headers),
-    };
+    const requestId = requestIdText(header(headers, 'x-fc-request-id') ?? '');
+    const out: WireInvocation = { deadlineMs: deadlineOf(headers, arrivedAtMs, defaults.timeoutMs), meta: fcInvocationMeta(headers) };
     const kind = kindOf(headers, defaults);
+    if (typeof kind !== 'string') return { ...out, ...fcLogLines('Invoke', requestId), invalid: kind };
     Object.assign(out, fcLogLines(kind, requestId));
+    if (out.deadlineMs < arrivedAtMs) return { ...out, invalid: deadlinePassed('x-fc-function-deadline', out.deadlineMs, arrivedAtMs) };
     if (kind === 'Invoke') {
       const params = header(headers, 'x-fc-http-params');
       if (params !== undefined) {
@@ -73,7 +79,7 @@ export const fcWire: PullWire = {
   },
 
   answer(requestId: string, outcome: Outcome): WireRequest {
-    const id = encodeURIComponent(requestId);
+    const id = requestIdSegment(requestId);
     if (!outcome.ok) return { path: `${BASE}/invocation/${id}/error`, body: errorJson(outcome.error), headers: JSON_TYPE };
     const path = `${BASE}/invocation/${id}/response`;
     if (outcome.http === undefined) return { path, body: outcome.body, headers: typeof outcome.body === 'string' ? JSON_TYPE : BYTES_TYPE };
@@ -102,19 +108,26 @@ export function fcLogLines(kind: Kind, requestId: string): Pick<WireInvocation, 
   };
 }
 
+/** FC's deadline (epoch ms), else its timeout (seconds) from the arrival, else the function's. */
 function deadlineOf(headers: WireHeaders, arrivedAtMs: number, timeoutMs: number): number {
-  const deadline = Number(header(headers, 'x-fc-function-deadline'));
-  if (Number.isFinite(deadline) && deadline > 0) return deadline;
-  const seconds = Number(header(headers, 'x-fc-function-timeout'));
-  return arrivedAtMs + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : timeoutMs);
+  const deadline = epochDeadline(header(headers, 'x-fc-function-deadline'), arrivedAtMs);
+  if (deadline !== undefined) return deadline;
+  const seconds = timeoutSeconds(header(headers, 'x-fc-function-timeout'));
+  return arrivedAtMs + (seconds === undefined ? timeoutMs : seconds * 1000);
 }
 
 /**
- * The invocation's kind. A lifecycle call names the export it wants in x-fc-function-handler: when
- * that is the pre-stop or pre-freeze export we were told of, the name decides, whatever the number.
+ * The invocation's kind, or the error for a type that is none. A lifecycle call names the export
+ * it wants in x-fc-function-handler: when that is the pre-stop or pre-freeze export we were told
+ * of, the name decides, whatever the number.
  */
-function kindOf(headers: WireHeaders, defaults: WireDefaults): Kind {
-  const kind = KINDS[header(headers, 'x-fc-function-type') ?? '0'] ?? 'Invoke';
+function kindOf(headers: WireHeaders, defaults: WireDefaults): Kind | WireError {
+  const type = header(headers, 'x-fc-function-type') ?? '0';
+  const kind = KINDS.get(type);
+  if (kind === undefined) {
+    return runtimeError(ErrorType.InvalidRequest, `x-fc-function-type ${JSON.stringify(type.slice(0, 64))} is none of 0 (invoke), ` +
+      '1 (initializer), 2 (preStop) and 3 (preFreeze)');
+  }
   if (kind !== 'PreStop' && kind !== 'PreFreeze') return kind;
   const named = header(headers, 'x-fc-function-handler');
   if (named === undefined) return kind;
@@ -139,7 +152,7 @@ export function hookOf(kind: Kind, headers: WireHeaders, defaults: WireDefaults)
 /** x-fc-http-params → the request the handler's event describes. */
 function httpRequestOf(params: string): HttpRequestMeta {
   const value = JSON.parse(Buffer.from(params, 'base64').toString('utf8')) as Record<string, unknown>;
-  if (typeof value !== 'object' || value === null) throw new Error('not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
   const requestURI = typeof value.requestURI === 'string' ? value.requestURI : undefined;
   const path = typeof value.path === 'string' && value.path !== '' ? value.path : (requestURI?.split('?')[0] || '/');
   return {

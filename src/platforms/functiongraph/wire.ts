@@ -1,8 +1,12 @@
 // FunctionGraph's runtime API, as the runtime sees it: GET the next invocation, POST its result or
 // error by request id. The deadline is the function's timeout (RUNTIME_TIMEOUT) counted from the
-// arrival of the invocation; the X-CFF-* credentials go to the context and are never logged.
+// arrival of the invocation; the X-CFF-* credentials go to the context and are never logged. An
+// X-CFF-Invoke-Type other than async (any case) is sync: the safe reading, since only an async
+// invocation may be run again. The request id goes into the answer's path percent-encoded (see
+// pull/wire-values.ts).
 import type { Outcome } from '../../executor/executor.js';
 import { errorJson, header, headerFields, type PullWire, type WireDefaults, type WireHeaders, type WireInvocation, type WireRequest } from '../platform.js';
+import { requestIdSegment } from '../pull/wire-values.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const BYTES_TYPE = { 'content-type': 'application/octet-stream' };
@@ -33,7 +37,7 @@ export const functionGraphWire: PullWire = {
   },
 
   answer(requestId: string, outcome: Outcome): WireRequest {
-    const id = encodeURIComponent(requestId);
+    const id = requestIdSegment(requestId);
     if (outcome.ok) {
       return { path: `/v1/runtime/invocation/response/${id}`, body: outcome.body, headers: typeof outcome.body === 'string' ? JSON_TYPE : BYTES_TYPE };
     }

@@ -2,6 +2,9 @@
 // admission slot, then long-poll the platform for an invocation in it, so there are never more
 // polls (or invocations) in flight than slots and nothing is fetched that cannot start at once;
 // run it; post its one answer. The platform's PullWire says where and how; this file says when.
+// An invocation whose request id cannot address an answer (a dot-segment, a header repeated with
+// different ids; see wire-values.ts), or whose id is already in flight (handed out twice), is
+// skipped: one warning, nothing run, nothing posted — the answer of the first stands for the id.
 import { setMaxListeners } from 'node:events';
 import type { RuntimeConfig } from '../../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../../errors.js';
@@ -10,7 +13,9 @@ import type { Slot } from '../../executor/admission.js';
 import type { Logger } from '../../logging/logger.js';
 import { writeLine } from '../../logging/logger.js';
 import type { PullWire, WireDefaults } from '../platform.js';
+import { Backoff } from '../backoff.js';
 import { FatalApiError, RuntimeApiClient, type Received } from './client.js';
+import { readRequestId, shown, type RequestId } from './wire-values.js';
 
 /** How long stop() waits for the last answers to be posted after the executor stopped. */
 const FINAL_POSTS_WAIT_MS = 10_000;
@@ -24,6 +29,10 @@ export class PullAdapter {
   readonly #stop = new AbortController();
   readonly #posts = new Set<Promise<unknown>>();
   readonly #defaults: WireDefaults;
+  /** The ids (as text) of the invocations received and not answered yet. */
+  readonly #inFlight = new Set<string>();
+  /** Paces the polls after skipped invocations: a platform that keeps sending them is not polled in a tight loop. */
+  readonly #skips = new Backoff();
   #onFatal: ((reason: string) => void) | undefined;
 
   constructor(config: RuntimeConfig, wire: PullWire, executor: Executor, log: Logger) {
@@ -78,9 +87,15 @@ export class PullAdapter {
       if (err instanceof FatalApiError) this.#fatal(err.message);
       return;
     }
+    const id = this.#requestIdOf(received);
+    if (id === undefined) {
+      await this.#skips.wait(signal).catch(() => {});
+      slot.release();
+      return;
+    }
     const wired = this.#wire.invocation(received.headers, received.arrivedAtMs, this.#defaults);
     const inv: Invocation = {
-      requestId: received.requestId,
+      requestId: id.text,
       body: received.body,
       deadlineMs: wired.deadlineMs,
       timeoutMs: wired.deadlineMs - received.arrivedAtMs,
@@ -89,6 +104,7 @@ export class PullAdapter {
       entry: wired.entry,
       http: wired.http,
     };
+    this.#inFlight.add(id.text);
     if (wired.startLine !== undefined) writeLine(wired.startLine);
     const refused = wired.invalid ?? this.#refusal(received) ?? (wired.done ? this.#executor.initFailure : undefined);
     const outcome = refused !== undefined ? this.#executor.settle(inv, slot, { ok: false, error: refused })
@@ -96,11 +112,33 @@ export class PullAdapter {
       : this.#executor.run(inv, slot);
     const post = outcome.then((result) => {
       if (wired.endLine !== undefined) writeLine(wired.endLine(result.ok));
-      return this.#post(inv.requestId, result);
+      return this.#post(id.wire, result);
     });
     this.#posts.add(post);
-    await post;
-    this.#posts.delete(post);
+    try {
+      await post;
+    } finally {
+      this.#posts.delete(post);
+      this.#inFlight.delete(id.text);
+    }
+  }
+
+  /**
+   * The invocation's request id; undefined, after one warning, when no answer can be addressed
+   * with it or an invocation with that id is in flight already.
+   */
+  #requestIdOf(received: Received): RequestId | undefined {
+    const name = this.#wire.requestIdHeader;
+    const id = readRequestId(received.headers[name], name);
+    let problem: string;
+    if ('problem' in id) problem = id.problem;
+    else if (this.#inFlight.has(id.text)) problem = `the request id ${shown(id.wire)} is already in flight`;
+    else {
+      this.#skips.reset();
+      return id;
+    }
+    this.#log.warn(`skipped an invocation, nothing is posted for it: ${problem}`);
+    return undefined;
   }
 
   #refusal(received: Received): WireError | undefined {
@@ -114,8 +152,9 @@ export class PullAdapter {
     return undefined;
   }
 
-  #post(requestId: string, outcome: Outcome): Promise<boolean> {
-    return this.#client.post(requestId, this.#wire.answer(requestId, outcome));
+  /** Posts the answer; the id as it came (the wire puts its bytes in the path). */
+  #post(wireId: string, outcome: Outcome): Promise<boolean> {
+    return this.#client.post(wireId, this.#wire.answer(wireId, outcome));
   }
 
   #fatal(reason: string): void {
