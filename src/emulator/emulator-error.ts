@@ -7,6 +7,7 @@ export type EmulatorErrorCode =
   | 'EMULATOR_CLOSED'
   | 'DUPLICATE_REQUEST_ID'
   | 'INVALID_INVOCATION'
+  | 'INVALID_RESTART'
   | 'EADDRINUSE';
 
 /** Every error the emulator rejects with; match on `code`. */

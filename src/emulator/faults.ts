@@ -1,5 +1,7 @@
 // Faults a local platform injects on demand (5xx, resets, delays on polls and on posts), set from
-// code or over HTTP (POST /_emulator/faults): the plan, its checks, and the counters it arms.
+// code or over HTTP (POST /_emulator/faults): the plan, its checks, and the counters it arms; and
+// the plan of a restart of the runtime API (POST /_emulator/restart) with its checks.
+import { EmulatorError } from './emulator-error.js';
 
 /**
  * Faults to inject. Counted faults apply to the next N matching requests, then stop; delays apply
@@ -93,4 +95,43 @@ export function applyFaultPlan(f: ActiveFaults, plan: FaultPlan): void {
   if (p.postReset !== undefined) f.postReset = p.postReset;
   if (p.postResetAfterRecord !== undefined) f.postResetAfterRecord = p.postResetAfterRecord;
   if (p.postDelayMs !== undefined) f.postDelayMs = p.postDelayMs;
+}
+
+/** What a restart does with answers whose body had arrived but that the API had not handled yet. */
+export type PostsInFlight = 'drop' | 'record';
+
+/** A restart of the runtime API: it goes away (every socket with it) and comes back on its port. */
+export interface RestartPlan {
+  /** How long the API stays away, ms: 0 (the default) comes back at once; at most MAX_DOWN_MS. */
+  downMs?: number;
+  /**
+   * Answers caught mid-handling: 'drop' (the default) loses them with the API, as a process that
+   * dies before committing them; 'record' records them and loses only the response, as one that
+   * committed and died before replying (the runtime's retry then gets 409).
+   */
+  postsInFlight?: PostsInFlight;
+}
+
+/** The longest outage a restart may ask for: 10 minutes. */
+export const MAX_DOWN_MS = 600_000;
+
+/** Checks a restart plan (it may come from JSON over HTTP); the message names the bad field. */
+export function validateRestartPlan(plan: unknown): Required<RestartPlan> {
+  const refuse = (message: string): never => {
+    throw new EmulatorError('INVALID_RESTART', message);
+  };
+  if (typeof plan !== 'object' || plan === null || Array.isArray(plan)) refuse('a restart plan must be a JSON object');
+  const p = plan as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (key !== 'downMs' && key !== 'postsInFlight') refuse(`unknown restart field ${JSON.stringify(key)} (known: downMs, postsInFlight)`);
+  }
+  const downMs = p.downMs ?? 0;
+  if (!Number.isSafeInteger(downMs) || (downMs as number) < 0 || (downMs as number) > MAX_DOWN_MS) {
+    refuse(`downMs must be an integer from 0 to ${MAX_DOWN_MS}, got ${JSON.stringify(p.downMs)}`);
+  }
+  const postsInFlight = p.postsInFlight ?? 'drop';
+  if (postsInFlight !== 'drop' && postsInFlight !== 'record') {
+    refuse(`postsInFlight must be "drop" or "record", got ${JSON.stringify(p.postsInFlight)}`);
+  }
+  return { downMs: downMs as number, postsInFlight: postsInFlight as PostsInFlight };
 }

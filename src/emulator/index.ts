@@ -12,6 +12,9 @@ export type {
   InvokeOptions,
   InvokeResult,
   InvokeType,
+  PostsInFlight,
+  RestartPlan,
+  StopReport,
 } from './ledger.js';
 export { emulatorWire, launchEnvironment, LAUNCH_SHADOWED } from './wires.js';
 export type { EmulatorWire, LaunchSettings } from './wires.js';

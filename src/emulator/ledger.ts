@@ -1,10 +1,11 @@
 // The local pull platform: a node:http server that speaks one platform's runtime API to a real
 // `bootstrap` (fnpool's, or any runtime written to that API), hands out queued invocations over
 // long polls, records exactly one answer per invocation, enforces the platform's size limits and
-// injects faults on demand. The ledger (queue, hand-out, one-answer accounting, faults) is written
-// once here; what differs between FunctionGraph, Lambda and FC — paths, headers, the shape of an
-// error, the status that accepts an answer — is the platform's EmulatorWire
-// (platforms/<name>/emulator.ts).
+// injects faults on demand, down to a restart of the API itself (stop(), resume(), restart(): the
+// listener and every socket go, the ledger stays, as a platform's durable state does). The ledger
+// (queue, hand-out, one-answer accounting, faults) is written once here; what differs between
+// FunctionGraph, Lambda and FC — paths, headers, the shape of an error, the status that accepts
+// an answer — is the platform's EmulatorWire (platforms/<name>/emulator.ts).
 //
 // Tests, benchmarks and `npm start` all run through it, so it is strict (every stray or repeated
 // answer is refused and counted) and lean on the hot path (header lists prebuilt at invoke(), no
@@ -20,16 +21,22 @@ import type { PullPlatformName } from '../platforms/platform.js';
 import { emulatorWire, type EmulatorLimits, type EmulatorWire } from './wires.js';
 import { Deque } from './deque.js';
 import { EmulatorError } from './emulator-error.js';
-import { applyFaultPlan, NO_FAULTS, type ActiveFaults, type FaultPlan } from './faults.js';
+import {
+  applyFaultPlan, NO_FAULTS, validateRestartPlan, type ActiveFaults, type FaultPlan, type PostsInFlight, type RestartPlan,
+} from './faults.js';
 import { decodeId, flatHeaders, listenOn, readBody, replyEmpty, replyJson, toBytes } from './http.js';
 
 export { EmulatorError, type EmulatorErrorCode } from './emulator-error.js';
-export type { FaultPlan } from './faults.js';
+export type { FaultPlan, PostsInFlight, RestartPlan } from './faults.js';
 
 const KiB = 1024;
 
 const FAULTS_PATH = '/_emulator/faults';
 const STATS_PATH = '/_emulator/stats';
+const RESTART_PATH = '/_emulator/restart';
+/** How long resume() keeps trying a port that another socket holds for a moment (EADDRINUSE). */
+const RELISTEN_TRIES = 50;
+const RELISTEN_WAIT_MS = 100;
 /** A fault plan or other control body is tiny; anything bigger is a mistake. */
 const MAX_CONTROL_BODY_BYTES = 64 * KiB;
 /** Idle keep-alive sockets between a runtime's requests: FC asks for at least 15 min (docs/platforms.md). */
@@ -122,6 +129,20 @@ export interface EmulatorStats {
   initErrors: number;
 }
 
+/** What one stop of the runtime API cut. */
+export interface StopReport {
+  /** Long polls held open (parked or waiting for a poll delay): their sockets were destroyed. */
+  polls: number;
+  /** Answers whose body had arrived and were waiting for a post delay: lost with the API. */
+  postsDropped: number;
+  /** Answers waiting for a post delay that were recorded, their response lost (postsInFlight 'record'). */
+  postsRecorded: number;
+  /** Hand-outs whose bytes had not all left the emulator: taken back and queued again. */
+  handoutsTakenBack: number;
+  /** Invocations handed out and not answered when the API went down: they stay answerable. */
+  inFlight: number;
+}
+
 export interface EmulatorEvents {
   /** An invocation was written to a poll. */
   handout: [requestId: string];
@@ -129,6 +150,12 @@ export interface EmulatorEvents {
   answer: [result: InvokeResult];
   /** The runtime reported that its init failed. */
   initError: [error: InvokeError];
+  /** The runtime API went away (stop() or restart()). */
+  down: [report: StopReport];
+  /** The runtime API listens again on its port. */
+  up: [];
+  /** A restart asked for over HTTP could not bring the API back (its port was taken meanwhile). */
+  restartFailed: [error: Error];
 }
 
 type InvocationState = 'queued' | 'assigned' | 'handedOut' | 'answered' | 'cancelled';
@@ -164,6 +191,16 @@ interface Poll {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** An answer whose body arrived, waiting for its post delay before it is handled. */
+interface DelayedPost {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly ok: boolean;
+  readonly rawId: string;
+  readonly body: Buffer | null;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class PullEmulator extends EventEmitter<EmulatorEvents> {
   static async start(opts: EmulatorOptions = {}): Promise<PullEmulator> {
     const emulator = new PullEmulator(opts);
@@ -191,13 +228,21 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
   private readonly queue = new Deque<Invocation>();
   /** Polls waiting for an invocation. Entries whose socket closed stay until shifted (skipped). */
   private readonly polls = new Deque<Poll>();
-  /** Delay timers of poll and post faults, cleared by close(). */
+  /** Delay timers of poll faults, cleared by close(). */
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Answers waiting for a post delay: a stop of the API drops or records them. */
+  private readonly delayedPosts = new Set<DelayedPost>();
   private faults: ActiveFaults = { ...NO_FAULTS };
   private host = '127.0.0.1';
   private boundPort = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** The runtime API is away (stopped, or restarting): invoke() still queues. */
+  private down = false;
+  /** Counts stops: a request that arrived before one is never handled after it. */
+  private epoch = 0;
+  /** Ends the outage of a restart at once: close() calls it. */
+  private endOutage: (() => void) | undefined;
 
   private count = {
     queued: 0,
@@ -233,6 +278,8 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     this.server.setTimeout(0);
     this.server.on('connection', (socket: TrackedSocket) => {
       this.sockets.add(socket);
+      // Before the HTTP server's own handler, which ends the socket at once.
+      socket.prependOnceListener('end', () => this.onSocketEnd(socket));
       socket.once('close', (hadError: boolean) => this.onSocketClose(socket, hadError));
     });
   }
@@ -326,6 +373,75 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     this.faults = { ...NO_FAULTS };
   }
 
+  /** Answers held by a post delay now: the ones a stop would drop or record. */
+  get postsHeld(): number {
+    return this.delayedPosts.size;
+  }
+
+  /** True while the runtime API is away (after stop(), during a restart's outage). */
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  /**
+   * Takes the runtime API away as a restart of the platform's API does: the listener closes and
+   * every socket is destroyed — held long polls, hand-outs, answers in flight — while the ledger
+   * (what was queued, handed out and answered) stays, as a control plane's durable state does.
+   * invoke() keeps queueing meanwhile. A hand-out whose bytes had not all left is taken back and
+   * queued again; one that had left stays handed out, answerable once the API is back. Answers
+   * waiting for a post delay are dropped, or recorded with their response lost (postsInFlight).
+   * Resolves once the port is free, with what was cut; a no-op report when already down.
+   */
+  async stop(opts: Pick<RestartPlan, 'postsInFlight'> = {}): Promise<StopReport> {
+    const { postsInFlight } = validateRestartPlan(opts);
+    if (this.closed) throw new EmulatorError('EMULATOR_CLOSED', `the ${this.wire.title} emulator is closed`);
+    const report: StopReport = { polls: 0, postsDropped: 0, postsRecorded: 0, handoutsTakenBack: 0, inFlight: this.count.inFlight };
+    if (this.down) return report;
+    this.down = true;
+    this.epoch++;
+    const unsent = this.unsentHandouts();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    report.polls = this.dropParkedPolls();
+    this.settleDelayedPosts(postsInFlight, report);
+    for (const [inv, socket] of unsent) this.takeBack(inv, socket);
+    report.handoutsTakenBack = unsent.length;
+    report.inFlight = this.count.inFlight;
+    await closed;
+    this.emit('down', report);
+    return report;
+  }
+
+  /** Brings a stopped runtime API back on the same host and port, with the ledger as it was. */
+  async resume(): Promise<void> {
+    if (this.closed) throw new EmulatorError('EMULATOR_CLOSED', `the ${this.wire.title} emulator is closed`);
+    if (!this.down) return;
+    // Up before listening: a connection may be accepted as soon as the port is open.
+    this.down = false;
+    try {
+      await this.listenAgain();
+    } catch (err) {
+      this.down = true;
+      throw err;
+    }
+    if (this.closed) return;
+    this.emit('up');
+  }
+
+  /**
+   * stop(), downMs of outage, resume(): the runtime API restarted. Resolves once it is back (or
+   * the emulator was closed meanwhile), with what the stop cut. Refused while already down.
+   */
+  async restart(plan: RestartPlan = {}): Promise<StopReport> {
+    const { downMs, postsInFlight } = validateRestartPlan(plan);
+    if (this.down) throw new EmulatorError('INVALID_RESTART', `the ${this.wire.title} runtime API is down already; resume() it first`);
+    const report = await this.stop({ postsInFlight });
+    if (this.closed) return report;
+    await this.outageOf(downMs);
+    if (!this.closed) await this.resume();
+    return report;
+  }
+
   /**
    * Stops the server, destroys every socket (long polls included) and rejects every pending
    * invoke() with code EMULATOR_CLOSED. Safe to call more than once.
@@ -336,6 +452,9 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     this.clearFaults();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const post of this.delayedPosts) clearTimeout(post.timer);
+    this.delayedPosts.clear();
+    this.endOutage?.();
     this.polls.clear();
     this.queue.clear();
     for (const inv of this.invocations.values()) {
@@ -362,9 +481,80 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     });
   }
 
+  /**
+   * Listens again where the API was. A port held for a moment by another socket (a runtime's
+   * connection that got it as its own ephemeral port) is tried again for a few seconds.
+   */
+  private async listenAgain(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await listenOn(this.server, this.host, this.boundPort, `${this.wire.title} emulator (back after a stop)`);
+        if (this.closed) this.server.close();
+        return;
+      } catch (err) {
+        const inUse = err instanceof EmulatorError && err.code === 'EADDRINUSE';
+        if (!inUse || attempt >= RELISTEN_TRIES || this.closed) throw err;
+        await new Promise((resolve) => setTimeout(resolve, RELISTEN_WAIT_MS));
+      }
+    }
+  }
+
+  /** Waits out a restart's outage; close() ends it early. */
+  private outageOf(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.endOutage = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.endOutage = end;
+    });
+  }
+
+  /** Hand-outs written on sockets that still hold some of their bytes: the runtime cannot have them. */
+  private unsentHandouts(): [Invocation, Socket][] {
+    const unsent: [Invocation, Socket][] = [];
+    for (const socket of this.sockets as Set<TrackedSocket>) {
+      const inv = socket[kHandout];
+      if (inv !== undefined && socket.writableLength > 0) unsent.push([inv, socket]);
+    }
+    return unsent;
+  }
+
+  /** Forgets the parked polls of a stopped API (their sockets are gone): nothing may be handed to them. */
+  private dropParkedPolls(): number {
+    let cut = 0;
+    for (const poll of this.polls.clear()) {
+      if (poll.state !== 'parked') continue;
+      poll.state = 'gone';
+      cut++;
+    }
+    this.count.polls = 0;
+    return cut;
+  }
+
+  /** Answers caught waiting for a post delay by a stop: lost with the API, or recorded with their response lost. */
+  private settleDelayedPosts(postsInFlight: PostsInFlight, report: StopReport): void {
+    for (const post of this.delayedPosts) {
+      clearTimeout(post.timer);
+      if (postsInFlight === 'record') {
+        this.handlePost(post.req, post.res, post.ok, post.rawId, post.body, true);
+        report.postsRecorded++;
+      } else {
+        report.postsDropped++;
+      }
+    }
+    this.delayedPosts.clear();
+  }
+
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // Without pipelining, a new request on a socket proves the runtime read the last hand-out.
     const socket = req.socket as TrackedSocket;
+    if (this.down) {
+      socket.destroy();
+      return;
+    }
     if (socket[kHandout] !== undefined) socket[kHandout] = undefined;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -383,6 +573,8 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
       }
     } else if (path === STATS_PATH) {
       if (method === 'GET') return replyJson(req, res, 200, this.stats());
+    } else if (path === RESTART_PATH) {
+      if (method === 'POST') return this.onPostRestart(req, res);
     } else if (method === 'POST') {
       const answer = wire.answerOf(path);
       if (answer !== undefined) return this.onPost(req, res, answer.ok, answer.rawId);
@@ -492,8 +684,9 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
       return;
     }
     const socket = res.socket as TrackedSocket | null;
-    if (res.destroyed || socket === null || socket.destroyed) {
-      // The close event is on its way; do not write an invocation into a dead socket.
+    if (res.destroyed || socket === null || socket.destroyed || !socket.writable) {
+      // The runtime closed the connection (or the close event is on its way): do not write an
+      // invocation into a dead socket.
       poll.state = 'gone';
       poll.inv = undefined;
       this.requeueFront(inv);
@@ -534,8 +727,8 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
    * A socket that closes with an error after a hand-out, before the runtime sent another request
    * on it, means the runtime never got that hand-out: either the write failed with bytes still
    * queued here (EPIPE, ECONNRESET), or every byte left but the peer closed with them unread in
-   * its buffer, which Linux answers with a reset. A runtime that read its hand-out and closed the
-   * connection sends a plain FIN, which is no error.
+   * its buffer, which Linux answers with a reset (onSocketEnd makes that reset show). A runtime
+   * that read its hand-out and closed the connection sends a plain FIN, which is no error.
    */
   private onSocketClose(socket: TrackedSocket, hadError: boolean): void {
     this.sockets.delete(socket);
@@ -543,6 +736,18 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     if (inv === undefined) return;
     socket[kHandout] = undefined;
     if (hadError) this.takeBack(inv, socket);
+  }
+
+  /**
+   * The runtime closed its end of the connection. If it did so before a hand-out written here
+   * arrived (a poll it aborted while the hand-out was on its way), its kernel answered the
+   * hand-out with a reset, which Node, having read the runtime's FIN first, reports only on a
+   * later write: one CRLF is written to find out (the connection is closing; no request waits for
+   * it), and the write's failure closes the socket with an error, so that the hand-out is taken
+   * back. After a hand-out the runtime read, the write succeeds and nothing changes.
+   */
+  private onSocketEnd(socket: TrackedSocket): void {
+    if (socket[kHandout] !== undefined && socket.writable) socket.write('\r\n');
   }
 
   /** Takes back a hand-out that never reached the runtime (idempotent: only once per hand-out). */
@@ -572,14 +777,18 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
   // --- answers ---------------------------------------------------------------------------------
 
   private onPost(req: IncomingMessage, res: ServerResponse, ok: boolean, rawId: string): void {
+    const epoch = this.epoch;
     readBody(req, this.limits.maxResponseBytes, (body) => {
+      // Read by an API that has stopped since: gone with it.
+      if (epoch !== this.epoch) return;
       const delay = this.faults.postDelayMs;
       if (delay > 0) {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
+        const post: DelayedPost = { req, res, ok, rawId, body, timer: undefined };
+        post.timer = setTimeout(() => {
+          this.delayedPosts.delete(post);
           this.handlePost(req, res, ok, rawId, body);
         }, delay);
-        this.timers.add(timer);
+        this.delayedPosts.add(post);
       } else {
         this.handlePost(req, res, ok, rawId, body);
       }
@@ -604,10 +813,14 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     return true;
   }
 
-  private handlePost(req: IncomingMessage, res: ServerResponse, ok: boolean, rawId: string, body: Buffer | null): void {
+  /**
+   * Records one answer, or refuses it. `beforeStop`: handled by an API on its way down, its
+   * socket destroyed already, so no fault applies and whatever it answers is lost.
+   */
+  private handlePost(req: IncomingMessage, res: ServerResponse, ok: boolean, rawId: string, body: Buffer | null, beforeStop = false): void {
     if (this.closed) return;
     const f = this.faults;
-    if (this.injectedFault('post', req, res)) return;
+    if (!beforeStop && this.injectedFault('post', req, res)) return;
 
     const requestId = decodeId(rawId);
     if (body === null) {
@@ -661,10 +874,11 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     if (contentType !== undefined) result.contentType = contentType;
     if (error !== undefined) result.error = error;
 
-    if (f.postResetAfterRecord > 0) {
+    // Before a stop the socket is gone already: the answer is recorded, its response lost.
+    if (!beforeStop && f.postResetAfterRecord > 0) {
       f.postResetAfterRecord--;
       req.socket.destroy();
-    } else {
+    } else if (!beforeStop) {
       res.writeHead(status, ACCEPTED_HEAD as string[]);
       res.end();
     }
@@ -673,6 +887,28 @@ export class PullEmulator extends EventEmitter<EmulatorEvents> {
     inv.reject = undefined;
     if (resolve) resolve(result);
     this.emit('answer', result);
+  }
+
+  /**
+   * POST /_emulator/restart {downMs, postsInFlight}: answered 202 with the plan, then the API goes
+   * down once that answer has left, and comes back after downMs. A bad plan is a 400 naming the field.
+   */
+  private onPostRestart(req: IncomingMessage, res: ServerResponse): void {
+    readBody(req, MAX_CONTROL_BODY_BYTES, (body) => {
+      if (body === null) return replyJson(req, res, 413, { errorCode: 'TooLarge', errorMessage: 'restart plan too large' });
+      let plan: Required<RestartPlan>;
+      try {
+        plan = validateRestartPlan(body.length === 0 ? {} : JSON.parse(body.toString('utf8')));
+      } catch (err) {
+        return replyJson(req, res, 400, { errorCode: 'InvalidRestart', errorMessage: (err as Error).message });
+      }
+      res.once('finish', () => {
+        this.restart(plan).catch((err: Error) => {
+          if (!this.closed) this.emit('restartFailed', err);
+        });
+      });
+      replyJson(req, res, 202, plan);
+    });
   }
 
   private onPostFaults(req: IncomingMessage, res: ServerResponse): void {

@@ -2,6 +2,11 @@
 // never give up on the API for good, and do not make every instance retry in lock-step.
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** The first delay's ceiling, ms. */
+export const BACKOFF_BASE_MS = 50;
+/** The ceiling every delay stays under, however long the API is away, ms. */
+export const BACKOFF_CAP_MS = 2_000;
+
 export interface BackoffOptions {
   baseMs?: number;
   capMs?: number;
@@ -12,7 +17,7 @@ export class Backoff {
   readonly #capMs: number;
   #attempt = 0;
 
-  constructor({ baseMs = 50, capMs = 2_000 }: BackoffOptions = {}) {
+  constructor({ baseMs = BACKOFF_BASE_MS, capMs = BACKOFF_CAP_MS }: BackoffOptions = {}) {
     this.#baseMs = baseMs;
     this.#capMs = capMs;
   }
@@ -32,8 +37,8 @@ export class Backoff {
     return this.#attempt;
   }
 
-  /** Waits the next delay; rejects with an AbortError when the signal aborts. */
-  wait(signal?: AbortSignal): Promise<void> {
-    return sleep(this.next(), undefined, { signal });
+  /** Waits `ms` (by default the next delay); rejects with an AbortError when the signal aborts. */
+  wait(signal?: AbortSignal, ms = this.next()): Promise<void> {
+    return sleep(ms, undefined, { signal });
   }
 }
