@@ -94,6 +94,14 @@ describe('HTTP mode: HTTP triggers', () => {
     assert.equal(json(malformed).event.path, '/caf%C3%A9/%E0%A4%A', 'a path that does not decode is given as it came');
   });
 
+  test('a text body that starts with a byte order mark reaches the handler with it', async () => {
+    const res = await rt.request('/bom', { method: 'POST', body: '\ufeff{"a":1}' });
+    assert.equal(res.status, 200);
+    const { event } = json(res);
+    assert.equal(event.isBase64Encoded, false);
+    assert.equal(event.body, '\ufeff{"a":1}');
+  });
+
   test("the handler's status, headers (repeated too) and body go back as they are; binary bodies too", async () => {
     const created = await rt.request('/created', { method: 'GET' });
     assert.equal(created.status, 201);

@@ -7,7 +7,8 @@ import { ErrorType, RuntimeError } from '../errors.js';
 import type { HttpRequestMeta, HttpResponseMeta } from '../protocol.js';
 import { serializeResult } from './invoke.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a body that starts with a byte order mark reaches the handler with it, as it was sent.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function httpEvent(req: HttpRequestMeta, body: Uint8Array, requestId: string): unknown {
   let text: string | undefined;

@@ -2,6 +2,18 @@
 // Cloud Run), and each request becomes one invocation on the shared executor, answered on the same
 // connection (wire.ts says how). node:http, with keep-alive and no idle timeout of its own: FC
 // keeps sockets open for reuse for 15 minutes or more, and must not find them closed under it.
+// The one timeout is node's headers timeout (FNPOOL_HEADERS_TIMEOUT_MS): a request whose head has
+// not all come that long after its first byte — or a new connection that sent nothing for that
+// long — is answered 408 and its connection closed. node counts it only while a request's head is
+// coming, never on a connection idle between requests, nor while a body comes or a handler runs.
+//
+// Hostile or broken clients: one that ends its side of the connection after its request
+// (half-close) still gets the answer, while one that closed it for good is told apart by a probe
+// (#onClientEnd) and treated as a caller that went away. A request id already in flight is refused
+// with 409: an id names one invocation. A request node cannot parse (400, 413, 431; 408 for a late
+// head) is refused only after the answers to the requests pipelined before it on its connection,
+// which node alone would drop, and the connection is closed. An upgrade request is answered as a
+// plain one, and its connection closed.
 //
 // Admission: at most FNPOOL_CONCURRENCY invocations run at once (the executor's slots); up to
 // FNPOOL_QUEUE more wait for a slot in arrival order, their wait counting against their deadline;
@@ -12,7 +24,8 @@
 // a slot get Runtime.Shutdown, and those running get the shutdown timeout (executor.shutdown).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { RuntimeConfig } from '../../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../../errors.js';
@@ -26,9 +39,20 @@ import { answerOf, invocationOf, routeOf, type Answer } from './wire.js';
 
 /** What a client told to come back later should wait, seconds. */
 const RETRY_AFTER_S = 1;
+/** The longest wait between node's looks for requests whose head is late (it looks 4 times per headers timeout when that is shorter). */
+const MAX_HEADERS_CHECK_MS = 5_000;
 /** After refusing a request whose body is still coming: how long, and how much of it, to read and drop before closing instead. */
 const LINGER_MS = 2_000;
 const LINGER_BYTES = 8 * 1024 * 1024;
+/** What node:http answers a request it cannot parse with, by its error code (as node itself words them); else 400. */
+const CLIENT_ERROR_ANSWERS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n',
+  ERR_HTTP_REQUEST_TIMEOUT: 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n',
+};
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
+/** After a client's FIN, when to write the second probe (the first goes at once): past a round trip, the reset of a closed peer has come. */
+const CLOSED_PEER_PROBE_MS = 100;
 
 export class HttpAdapter implements Adapter {
   readonly #config: RuntimeConfig;
@@ -44,15 +68,29 @@ export class HttpAdapter implements Adapter {
   #stopping = false;
   /** Requests accepted that hold no slot yet: reading their body, or waiting for a slot. */
   #accepted = 0;
+  /** The request ids of the requests being handled: a second request with one of them is refused. */
+  readonly #requestIds = new Set<string>();
+  /** The answers not yet written on each connection, in the order of their requests. */
+  readonly #unanswered = new WeakMap<Socket, Set<ServerResponse>>();
+  /** Connections being refused for a request node could not parse (node reports each later chunk again). */
+  readonly #refusing = new WeakSet<Duplex>();
 
-  constructor(config: RuntimeConfig, executor: Executor, log: Logger) {
+  /** headersTimeoutMs: FNPOOL_HEADERS_TIMEOUT_MS (0: none). */
+  constructor(config: RuntimeConfig, executor: Executor, log: Logger, { headersTimeoutMs }: { headersTimeoutMs: number }) {
     if (config.server === undefined) throw new Error('HTTP mode needs the server settings');
     this.#config = config;
     this.#server = config.server;
     this.#executor = executor;
     this.#log = log;
     this.#defaults = { timeoutMs: config.timeoutMs, hooks: config.hooks };
-    this.#http = createServer((req, res) => {
+    this.#http = createServer({
+      // Node's own default request timeout (5 min for the whole request) would cut a long body
+      // upload; the headers timeout counts only until a request's head has come.
+      requestTimeout: 0,
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(MAX_HEADERS_CHECK_MS, Math.round(headersTimeoutMs / 4) || MAX_HEADERS_CHECK_MS)),
+    }, (req, res) => {
+      this.#track(req.socket, res);
       const answered = this.#handle(req, res).catch((err: unknown) => {
         this.#log.error({ err }, 'internal error while answering a request');
         if (!res.headersSent) send(res, { status: 500, headers: {}, body: '' });
@@ -60,9 +98,66 @@ export class HttpAdapter implements Adapter {
       this.#answering.add(answered);
       void answered.finally(() => this.#answering.delete(answered));
     });
-    // No timeouts of the server's own: deadlines are per invocation, and idle sockets are the platform's to close.
+    // No idle timeout: deadlines are per invocation, and idle sockets are the platform's to close.
     this.#http.keepAliveTimeout = 0;
-    this.#http.requestTimeout = 0;
+    // node's default ends a request whose client ended its side of the connection (half-close), and
+    // the connection with it, before the answer is written: keep the socket open until it is.
+    (this.#http as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
+    this.#http.on('connection', (socket: Socket) => socket.once('end', () => this.#onClientEnd(socket)));
+  }
+
+  /**
+   * The client ended its side of the connection (FIN) while an answer is still to come. A client
+   * that only half-closed will read it; one that closed the connection for good (as a client that
+   * gives up does) answers any write with a reset — TCP shows the two alike until then. So the
+   * connection is probed with an interim "102 Processing" (a 1xx response, which an HTTP/1.1
+   * client must accept before the answer), twice: the second write fails on a connection closed
+   * for good, which then ends its invocation as a caller's that went away; a half-closed one gets
+   * two interim responses, then its answer. Not done for HTTP/1.0, which has no 1xx responses.
+   */
+  #onClientEnd(socket: Socket): void {
+    const current = [...(this.#unanswered.get(socket) ?? [])].find((res) => res.socket === socket && !res.headersSent);
+    if (current === undefined || current.req.httpVersionMinor === 0) return;
+    const probe = () => {
+      if (!current.headersSent && !current.destroyed && socket.writable) current.writeProcessing();
+    };
+    probe();
+    setTimeout(probe, CLOSED_PEER_PROBE_MS).unref();
+  }
+
+  /** Remembers an answer as not yet written on its connection, until it is (or the connection is gone). */
+  #track(socket: Socket, res: ServerResponse): void {
+    let unanswered = this.#unanswered.get(socket);
+    if (unanswered === undefined) this.#unanswered.set(socket, unanswered = new Set());
+    const set = unanswered;
+    set.add(res);
+    const done = () => set.delete(res);
+    res.once('finish', done);
+    res.once('close', done);
+  }
+
+  /**
+   * A request node could not parse (or whose head came too late): refused as node refuses it, and
+   * the connection closed — but only once the answers to the requests read whole before it on
+   * the connection are written, in order; node's own handling would write the refusal at once and
+   * close, dropping them (and cancelling their invocations). A request whose body is what could
+   * not be parsed is not waited for: it will never be read whole, and the close ends it.
+   */
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (this.#refusing.has(socket)) return;
+    this.#refusing.add(socket);
+    const refuse = () => {
+      if (socket.writable) socket.write(CLIENT_ERROR_ANSWERS[err.code ?? ''] ?? BAD_REQUEST);
+      socket.destroy();
+    };
+    const before = [...(this.#unanswered.get(socket as Socket) ?? [])].filter((res) => res.req.complete);
+    if (before.length === 0) return refuse();
+    void Promise.all(before.map(written)).then(refuse);
   }
 
   start(onFatal: (reason: string) => void): Promise<void> {
@@ -85,6 +180,17 @@ export class HttpAdapter implements Adapter {
     const receivedAt = performance.now();
     const requestId = header(req.headers, 'x-fc-request-id') ?? randomUUID();
     if (this.#stopping) return this.#refuse(req, res, requestId, runtimeError(ErrorType.Shutdown, 'the runtime is stopping'));
+    if (this.#requestIds.has(requestId)) return this.#refuse(req, res, requestId, duplicateId(requestId), 409);
+    this.#requestIds.add(requestId);
+    try {
+      await this.#serve(req, res, requestId, arrivedAtMs, receivedAt);
+    } finally {
+      this.#requestIds.delete(requestId);
+    }
+  }
+
+  /** A request whose id is its own: refused (too large, or the runtime full), or accepted, run and answered. */
+  async #serve(req: IncomingMessage, res: ServerResponse, requestId: string, arrivedAtMs: number, receivedAt: number): Promise<void> {
     const limit = this.#config.maxRequestBytes;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return this.#refuse(req, res, requestId, this.#tooLarge(declared), 413);
@@ -119,20 +225,24 @@ export class HttpAdapter implements Adapter {
       res.off('close', gone);
       if (wired.endLine !== undefined) writeLine(wired.endLine(outcome.ok));
     }
-    if (!res.destroyed) send(res, this.#closing(answerOf(requestId, outcome, this.#server.errorStatus)));
+    if (!res.destroyed) send(res, this.#closing(req, answerOf(requestId, outcome, this.#server.errorStatus)));
   }
 
   /** Reads the body and waits for a slot; undefined when the request was answered already (or its caller left). */
   async #accept(req: IncomingMessage, res: ServerResponse, requestId: string, arrivedAtMs: number, receivedAt: number): Promise<Accepted | undefined> {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const wired = invocationOf(routeOf(method, url, req.headers), method, url, req.headers, arrivedAtMs, this.#defaults, requestId);
+    if (wired.invalid !== undefined) {
+      this.#refuse(req, res, requestId, wired.invalid, 400);
+      return undefined;
+    }
     const body = await readBody(req, this.#config.maxRequestBytes);
     if (body === 'gone') return undefined;
     if (body === 'too large') {
       this.#refuse(req, res, requestId, this.#tooLarge(), 413);
       return undefined;
     }
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const wired = invocationOf(routeOf(method, url, req.headers), method, url, req.headers, arrivedAtMs, this.#defaults, requestId);
     const inv: Invocation = {
       requestId, body, deadlineMs: wired.deadlineMs, timeoutMs: wired.deadlineMs - arrivedAtMs, receivedAt,
       meta: wired.meta, entry: wired.entry, http: wired.http,
@@ -169,7 +279,7 @@ export class HttpAdapter implements Adapter {
       if (status !== undefined) answer.headers['x-fc-status'] = String(status);
     }
     if (!req.complete) this.#drop(req, answer);
-    send(res, this.#closing(answer));
+    send(res, this.#closing(req, answer));
   }
 
   /**
@@ -205,8 +315,13 @@ export class HttpAdapter implements Adapter {
       `the request body is ${size} the limit of ${this.#config.maxRequestBytes} bytes (${this.#config.maxRequestBytesFrom})`);
   }
 
-  #closing(answer: Answer): Answer {
-    if (this.#stopping) answer.headers.connection = 'close';
+  /**
+   * The answer, closing its connection when the runtime stops, or when the request asked for an
+   * upgrade (WebSocket): node:http answers one as a plain request when nothing takes upgrades, but
+   * reads nothing more from its connection, where a later request would wait for ever.
+   */
+  #closing(req: IncomingMessage, answer: Answer): Answer {
+    if (this.#stopping || req.headers.upgrade !== undefined) answer.headers.connection = 'close';
     return answer;
   }
 
@@ -227,6 +342,20 @@ interface Accepted {
   inv: Invocation;
   wired: WireInvocation;
   admitted: Slot | NotAdmitted;
+}
+
+function duplicateId(requestId: string): WireError {
+  return runtimeError(ErrorType.InvalidRequest,
+    `an invocation with request id ${JSON.stringify(requestId.slice(0, 256))} is in flight already: a request id names one invocation`);
+}
+
+/** Resolves once an answer is written whole, or its connection is gone. */
+function written(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.writableFinished || res.destroyed) return resolve();
+    res.once('finish', () => resolve());
+    res.once('close', () => resolve());
+  });
 }
 
 /** The body; 'too large' as soon as it passes the limit (the rest is not read); 'gone' when the caller went away. */

@@ -5,7 +5,10 @@
 // fill the context and the deadline (x-fc-function-timeout, seconds from arrival). An answer is 200
 // with x-fc-status: 200, or, for an error, the platform's error status (FC 404, Knative 500) with
 // x-fc-status, x-fc-error-type and the JSON error body; every answer carries x-fc-request-id.
+// A request whose headers cannot make an invocation (an x-fc-function-timeout that is not a
+// number of seconds) is marked invalid, and answered 400 without running anything.
 import type { IncomingHttpHeaders } from 'node:http';
+import { ErrorType, runtimeError } from '../../errors.js';
 import type { Outcome } from '../../executor/executor.js';
 import type { HttpRequestMeta } from '../../protocol.js';
 import { fcInvocationMeta, fcLogLines, hookOf, type Kind } from '../fc/wire.js';
@@ -13,6 +16,9 @@ import { errorJson, header, type WireDefaults, type WireInvocation } from '../pl
 
 /** What a request asks for. */
 export type Route = Kind | 'HttpInvoke';
+
+/** The longest wait a timer can take (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const CONTROL_PATHS: Record<string, Route> = {
   '/invoke': 'Invoke',
@@ -34,12 +40,13 @@ export function routeOf(method: string, url: string, headers: IncomingHttpHeader
 /** The invocation a request makes, besides its id and body. */
 export function invocationOf(route: Route, method: string, url: string, headers: IncomingHttpHeaders, arrivedAtMs: number,
   defaults: WireDefaults, requestId: string): WireInvocation {
-  const seconds = Number(header(headers, 'x-fc-function-timeout'));
+  const timeoutMs = timeoutOf(headers, defaults.timeoutMs);
   const out: WireInvocation = {
-    deadlineMs: arrivedAtMs + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : defaults.timeoutMs),
+    deadlineMs: arrivedAtMs + (typeof timeoutMs === 'number' ? timeoutMs : defaults.timeoutMs),
     meta: fcInvocationMeta(headers),
     ...fcLogLines(route === 'HttpInvoke' ? 'Invoke' : route, requestId),
   };
+  if (typeof timeoutMs === 'string') out.invalid = runtimeError(ErrorType.InvalidRequest, timeoutMs);
   if (route === 'HttpInvoke') out.http = httpRequestOf(method, url, headers);
   else if (route !== 'Invoke') {
     const entry = hookOf(route, headers, defaults);
@@ -50,16 +57,56 @@ export function invocationOf(route: Route, method: string, url: string, headers:
   return out;
 }
 
+/**
+ * The invocation's timeout from x-fc-function-timeout (seconds), in ms; the default when the
+ * header is absent; what is wrong with it when it is not a positive number. A timeout past what a
+ * timer can wait (about 24.8 days) is that long: a longer one would fire at once.
+ */
+function timeoutOf(headers: IncomingHttpHeaders, defaultMs: number): number | string {
+  const given = header(headers, 'x-fc-function-timeout');
+  if (given === undefined) return defaultMs;
+  const seconds = Number(given);
+  if (!(Number.isFinite(seconds) && seconds > 0)) {
+    return `x-fc-function-timeout must be a positive number of seconds (got ${JSON.stringify(given.slice(0, 64))})`;
+  }
+  return Math.min(seconds * 1000, MAX_TIMER_MS);
+}
+
 function httpRequestOf(method: string, url: string, headers: IncomingHttpHeaders): HttpRequestMeta {
-  const parsed = new URL(url, 'http://function');
+  const { pathname, searchParams } = targetOf(url);
   const query: Record<string, string | string[]> = {};
-  for (const key of new Set(parsed.searchParams.keys())) {
-    const values = parsed.searchParams.getAll(key);
-    query[key] = values.length === 1 ? values[0]! : values;
+  for (const key of new Set(searchParams.keys())) {
+    const values = searchParams.getAll(key);
+    put(query, key, values.length === 1 ? values[0]! : values);
   }
   const own: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(headers)) if (value !== undefined) own[key] = value;
-  return { method, path: decodedPath(parsed.pathname), headers: own, query };
+  for (const [key, value] of Object.entries(headers)) if (value !== undefined) put(own, key, value);
+  return { method, path: decodedPath(pathname), headers: own, query };
+}
+
+/**
+ * Sets an own property, whatever its name: `?__proto__=a&__proto__=b` assigned would set the
+ * object's prototype instead (and the values would never reach the handler).
+ */
+function put(target: Record<string, string | string[]>, key: string, value: string | string[]): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * The path and query of a request target. The origin form (`/a//b?q=1`) is a path even where it
+ * reads like a URL of its own (`//host/x`, `//[`), so it is never resolved against a base; the
+ * absolute form (`http://host/x`) is parsed as a URL; anything else (`*`, or what does not parse)
+ * is split at its first `?` as it came.
+ */
+function targetOf(url: string): { pathname: string; searchParams: URLSearchParams } {
+  try {
+    const parsed = url.startsWith('/') ? new URL(`http://function${url}`) : new URL(url);
+    return { pathname: parsed.pathname, searchParams: parsed.searchParams };
+  } catch {
+    const query = url.indexOf('?');
+    return query === -1 ? { pathname: url, searchParams: new URLSearchParams() }
+      : { pathname: url.slice(0, query), searchParams: new URLSearchParams(url.slice(query + 1)) };
+  }
 }
 
 /** The path as the handler reads it; one with a malformed escape is given as it came. */

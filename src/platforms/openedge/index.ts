@@ -5,18 +5,27 @@
 // FNPOOL_CONCURRENCY may only lower it), instance.timeout the deadline of each, server.timeout how
 // long a stop lets calls finish, message.length.max the size limit both ways, function.env the
 // function's environment. Threads come from FNPOOL_THREADS, else the cores (at most instance.max).
-import { ConfigError, type Env } from '../../config/env.js';
+// FNPOOL_GRPC_KEEPALIVE_MS: how often the server pings each connection (server.ts).
+import { ConfigError, type Env, number } from '../../config/env.js';
 import type { PlatformModule, PlatformSettings } from '../platform.js';
 import { configArgument, readOpenEdgeConfig } from './config.js';
 
 const MAX_TIMEOUT_MS = 43_200_000;
 const MAX_SHUTDOWN_MS = 3_600_000;
+/** How often the server pings each connection, by default. */
+const KEEPALIVE_MS = 20_000;
+/**
+ * FNPOOL_GRPC_KEEPALIVE_MS as settings() read it (and checked it, at start), for the adapter: the
+ * settings the configuration carries for every platform have no field for it.
+ */
+let keepaliveMs = KEEPALIVE_MS;
 
 export const openedge: PlatformModule = {
   name: 'openedge',
   title: 'OpenEdge gRPC',
   detectedBy: ['-c CONFIG'],
-  settings(_env: Env, argv: readonly string[]): PlatformSettings {
+  settings(env: Env, argv: readonly string[]): PlatformSettings {
+    keepaliveMs = number(env, ['FNPOOL_GRPC_KEEPALIVE_MS'], KEEPALIVE_MS, { min: 0, max: 3_600_000, integer: true, unit: 'ms' });
     const arg = configArgument(argv);
     if (arg === undefined) throw new ConfigError('OpenEdge mode needs -c CONFIG (inline JSON, or a JSON or YAML file), as OpenEdge starts a runtime');
     const config = readOpenEdgeConfig(arg);
@@ -40,6 +49,6 @@ export const openedge: PlatformModule = {
   },
   async pushAdapter(config, executor, log) {
     const { GrpcAdapter } = await import('./server.js');
-    return new GrpcAdapter(config, executor, log);
+    return new GrpcAdapter(config, executor, log, { keepaliveMs });
   },
 };

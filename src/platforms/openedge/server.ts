@@ -10,6 +10,17 @@
 // aborts its invocation's context.signal and frees its slot (or its place in the queue). On stop:
 // new calls are refused UNAVAILABLE, what waits for a slot gets Runtime.Shutdown, and what runs may
 // finish within server.timeout.
+//
+// Bad input is refused before it takes a slot, INVALID_ARGUMENT (wire.ts): a message that is not
+// protobuf, a FunctionInvokeID that is too long or holds control characters, and one that names
+// a call still in flight — two invocations under one id would be one for the executor, and the
+// cancel of either would end the other.
+//
+// Connections: the server pings each one every FNPOOL_GRPC_KEEPALIVE_MS and closes one that does
+// not answer within half that. Besides a client gone without a word, that ends a connection
+// node's HTTP/2 gives up on after a protocol error of the client's (a frame over the frame size,
+// DATA after the end of a stream): node sends GOAWAY, stops reading, and would otherwise keep the
+// socket open for ever after the client has closed its side.
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { RuntimeConfig } from '../../config/config.js';
@@ -20,7 +31,7 @@ import { recordInvocation } from '../../executor/invocation-record.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Adapter } from '../platform.js';
 import { RUNTIME_SERVICE } from './service.js';
-import { answerOf, Code, ERROR_BODY_KEY, ERROR_TYPE_KEY, invocationOf, type Message } from './wire.js';
+import { answerOf, Code, ERROR_BODY_KEY, ERROR_TYPE_KEY, invocationOf, invokeIdProblem, type Message, type ReceivedMessage } from './wire.js';
 
 /** Trailing metadata a client reads (grpc-js takes at most 8 KB by default): a longer error body loses its stack, then its message is cut. */
 const MAX_ERROR_METADATA_CHARS = 4096;
@@ -32,8 +43,10 @@ const DEADLINE_RACE_MS = 20;
 const FIELDS_ALLOWANCE = 64 * 1024;
 /** After the shutdown timeout, how long grpc-js may take to close its connections before they are cut. */
 const CLOSE_GRACE_MS = 1_000;
+/** The shortest wait for a keepalive ping's answer. */
+const MIN_PING_TIMEOUT_MS = 500;
 
-type HandleCall = grpc.ServerUnaryCall<Message, Message>;
+type HandleCall = grpc.ServerUnaryCall<ReceivedMessage, Message>;
 
 export class GrpcAdapter implements Adapter {
   readonly #config: RuntimeConfig;
@@ -45,8 +58,11 @@ export class GrpcAdapter implements Adapter {
   /** Calls being answered, awaited by stop(). */
   readonly #answering = new Set<Promise<void>>();
   #stopping = false;
+  /** The FunctionInvokeIDs of the calls being handled: a second call with one of them is refused. */
+  readonly #invokeIds = new Set<string>();
 
-  constructor(config: RuntimeConfig, executor: Executor, log: Logger) {
+  /** keepaliveMs: FNPOOL_GRPC_KEEPALIVE_MS (0: no pings). */
+  constructor(config: RuntimeConfig, executor: Executor, log: Logger, { keepaliveMs }: { keepaliveMs: number }) {
     if (config.server === undefined) throw new Error('OpenEdge mode needs the server settings');
     this.#config = config;
     this.#executor = executor;
@@ -56,6 +72,10 @@ export class GrpcAdapter implements Adapter {
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': config.maxRequestBytes + FIELDS_ALLOWANCE,
       'grpc.max_send_message_length': config.worker.maxResponseBytes + FIELDS_ALLOWANCE,
+      ...(keepaliveMs > 0 ? {
+        'grpc.keepalive_time_ms': keepaliveMs,
+        'grpc.keepalive_timeout_ms': Math.max(MIN_PING_TIMEOUT_MS, Math.round(keepaliveMs / 2)),
+      } : {}),
     });
     this.#server.addService(RUNTIME_SERVICE, {
       Handle: (call: HandleCall, callback: grpc.sendUnaryData<Message>) => {
@@ -86,9 +106,28 @@ export class GrpcAdapter implements Adapter {
   }
 
   async #handle(call: HandleCall, callback: grpc.sendUnaryData<Message>): Promise<void> {
+    const message = call.request;
+    const problem = message.invalid ?? invokeIdProblem(message.FunctionInvokeID);
+    if (problem !== undefined) {
+      return this.#send(call, callback, message, '', { ok: false, error: runtimeError(ErrorType.InvalidRequest, problem) });
+    }
+    const given = message.FunctionInvokeID;
+    if (given !== '' && this.#invokeIds.has(given)) {
+      const error = runtimeError(ErrorType.InvalidRequest, `a call with FunctionInvokeID ${JSON.stringify(given)} is in flight already: an id names one invocation`);
+      return this.#send(call, callback, message, given, { ok: false, error });
+    }
+    if (given !== '') this.#invokeIds.add(given);
+    try {
+      await this.#serve(call, callback, message);
+    } finally {
+      if (given !== '') this.#invokeIds.delete(given);
+    }
+  }
+
+  /** A call whose message and id are its own: refused (stopping, too large), or run and answered. */
+  async #serve(call: HandleCall, callback: grpc.sendUnaryData<Message>, message: Message): Promise<void> {
     const arrivedAtMs = Date.now();
     const receivedAt = performance.now();
-    const message = call.request;
     const { requestId, meta } = invocationOf(message);
     if (this.#stopping) return this.#send(call, callback, message, requestId, { ok: false, error: runtimeError(ErrorType.Shutdown, 'the runtime is stopping') });
     const limit = this.#config.maxRequestBytes;
@@ -147,7 +186,9 @@ export class GrpcAdapter implements Adapter {
     const closed = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     await this.#executor.shutdown(this.#config.shutdownTimeoutMs);
     await Promise.allSettled([...this.#answering]);
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+    // A timer that holds the process: with only connections node gave up on left (see above),
+    // nothing else would, and the process would end here, before its last records are out.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
     this.#server.forceShutdown();
   }
 }

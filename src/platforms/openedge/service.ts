@@ -5,11 +5,14 @@
 // every user's `npm install` then warned about), and decoding the payload is one subarray.
 //
 // Proto3 rules: a field left at its default (0, '', empty) is not written; a missing field reads
-// as its default; unknown fields are skipped; a repeated scalar field keeps its last value. A
-// message that is not valid protobuf throws, which grpc-js answers with INTERNAL.
+// as its default; unknown fields (and known ones of another wire type) are skipped; a repeated
+// scalar field keeps its last value. A reply that is not valid protobuf throws (the client's
+// side); a request that is not is read as an empty message marked `invalid` with the reason, which
+// the server answers INVALID_ARGUMENT without running anything — thrown, grpc-js would answer a
+// bare INTERNAL "Error deserializing request", as if the runtime were at fault.
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import type { Message } from './wire.js';
+import type { Message, ReceivedMessage } from './wire.js';
 
 /** The field numbers of runtime.proto's Message. */
 const Field = { QOS: 1, Topic: 2, Payload: 3, FunctionName: 11, FunctionInvokeID: 12 } as const;
@@ -41,6 +44,17 @@ export function decodeMessage(bytes: Uint8Array): Message {
   return message;
 }
 
+/** A request's message; one that is not valid protobuf is an empty message with the reason in `invalid`. */
+export function decodeRequest(bytes: Uint8Array): ReceivedMessage {
+  try {
+    return decodeMessage(bytes);
+  } catch (err) {
+    const invalid: ReceivedMessage = { QOS: 0, Topic: '', Payload: EMPTY, FunctionName: '', FunctionInvokeID: '' };
+    invalid.invalid = `the request is not a runtime.Message in protobuf's wire format (${bytes.byteLength} bytes): ${(err as Error).message}`;
+    return invalid;
+  }
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -54,7 +68,7 @@ export const RUNTIME_SERVICE = {
     requestStream: false,
     responseStream: false,
     requestSerialize: encodeMessage,
-    requestDeserialize: decodeMessage,
+    requestDeserialize: decodeRequest,
     responseSerialize: encodeMessage,
     responseDeserialize: decodeMessage,
     originalName: 'Handle',

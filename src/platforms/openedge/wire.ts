@@ -3,7 +3,10 @@
 // 'message' codec: platform.ts); the reply echoes QOS, Topic, FunctionName and FunctionInvokeID
 // with the result as Payload. A handler's error is UNKNOWN, with `<errorType>: <errorMessage>` as
 // the details and the error's JSON body in the trailing metadata, so that a client can tell the
-// type without parsing text; the runtime's own errors map to the status a gRPC client expects.
+// type without parsing text; the runtime's own errors map to the status a gRPC client expects. A
+// call that cannot be an invocation (bytes that are not a Message, a FunctionInvokeID that is
+// too long, holds control characters, or is in flight already) is INVALID_ARGUMENT
+// (Runtime.InvalidRequest), and nothing runs.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ErrorType, type WireError } from '../../errors.js';
@@ -22,10 +25,16 @@ export interface Message {
   FunctionInvokeID: string;
 }
 
+/** A request's message as the server decodes it: `invalid` says why the bytes were not a Message. */
+export interface ReceivedMessage extends Message {
+  invalid?: string;
+}
+
 /** gRPC status codes used here (grpc-js's Status enum, kept as numbers so this file loads without it). */
 export const Code = {
   CANCELLED: 1,
   UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
@@ -35,6 +44,18 @@ export const Code = {
 /** Trailing metadata keys of an error: its type, and its JSON body (README "Errors"). */
 export const ERROR_TYPE_KEY = 'fnpool-error-type';
 export const ERROR_BODY_KEY = 'fnpool-error';
+
+/** The longest FunctionInvokeID taken (OpenEdge sends UUIDs): it is in every log record of its invocation. */
+export const MAX_INVOKE_ID_CHARS = 1024;
+/** Characters a FunctionInvokeID may not hold: control characters and line separators, which would break log lines. */
+const INVOKE_ID_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** What is wrong with a message's FunctionInvokeID, or undefined (an empty one is fine: an id is made up). */
+export function invokeIdProblem(id: string): string | undefined {
+  if (id.length > MAX_INVOKE_ID_CHARS) return `FunctionInvokeID is ${id.length} characters long, over ${MAX_INVOKE_ID_CHARS}`;
+  if (INVOKE_ID_FORBIDDEN.test(id)) return `FunctionInvokeID ${JSON.stringify(id.slice(0, 64))} holds a control character or a line separator`;
+  return undefined;
+}
 
 /** The request id (the call's FunctionInvokeID, else a fresh one) and what the context reports of the message. */
 export function invocationOf(message: Message): { requestId: string; meta: InvocationMeta } {
@@ -71,6 +92,8 @@ export function statusOf(error: WireError): number {
       return Code.UNAVAILABLE;
     case ErrorType.Cancelled:
       return Code.CANCELLED;
+    case ErrorType.InvalidRequest:
+      return Code.INVALID_ARGUMENT;
     default:
       return Code.UNKNOWN;
   }
