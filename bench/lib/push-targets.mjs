@@ -85,17 +85,17 @@ const GRPC_KINDS = {
 /**
  * An OpenEdge (BAETYL) runtime: started with `-c '<json config>'` as OpenEdge's function module
  * starts one (server.address on a free loopback port, the handler's folder as codedir, instance.max
- * calls at once, 60 s each), FNPOOL_THREADS=2 and FNPOOL_LOG_LEVEL=warn unless env says otherwise.
+ * calls at once, 60 s each unless asked), FNPOOL_THREADS=2 and FNPOOL_LOG_LEVEL=warn unless env says otherwise.
  */
 export class GrpcPushTarget extends PushTarget {
-  /** spec: kind 'fnpool' or 'inline-grpc'; instanceMax = how many calls fnpool runs at once (the load). */
-  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, instanceMax = 1 }) {
+  /** spec: kind 'fnpool' or 'inline-grpc'; instanceMax = how many calls fnpool runs at once (the load); timeout in s. */
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, instanceMax = 1, timeout = 60 }) {
     const port = await freePort();
     const [cmd, args] = GRPC_KINDS[kind](bootstrap, nodeArgs);
     const config = {
       name: 'bench',
       server: { address: `127.0.0.1:${port}` },
-      function: { name: 'bench', handler: 'index.handler', codedir: handlerDir(handler), instance: { max: instanceMax, timeout: '60s' } },
+      function: { name: 'bench', handler: 'index.handler', codedir: handlerDir(handler), instance: { max: instanceMax, timeout: `${timeout}s` } },
     };
     const childEnv = { ...cleanEnv(), FNPOOL_THREADS: '2', FNPOOL_LOG_LEVEL: 'warn', ...env };
     const child = spawn(cmd, [...args, '-c', JSON.stringify(config)], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
