@@ -12,7 +12,7 @@
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { RuntimeConfig } from '../config/config.js';
+import { MAIN_THREAD_RESERVE_MB, type RuntimeConfig } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import { bestThread } from './balancer.js';
 import { ThreadSizer } from './thread-sizer.js';
@@ -56,6 +56,8 @@ export class PoolGrowth {
     private readonly forget: (threadId: number) => void,
   ) {
     this.#sizer = new ThreadSizer(config.threads, config.maxThreads, config.tasksPerThread);
+    // Until the first look, Piscina starts no thread beyond the base ones.
+    workers.threadCeiling = config.threads;
     workers.coResidency = () => this.#sizer.coResidency;
     workers.mayGrow = () => this.#memoryForThread && this.#sizer.growsForCoResidency &&
       workers.threads.length < config.maxThreads;
@@ -101,6 +103,11 @@ export class PoolGrowth {
     const size = threads.length;
     const memoryFor = this.#threadsMemoryAllows();
     this.#memoryForThread = memoryFor > 0;
+    // Piscina may replace the threads there are (one that died is gone from `threads`), and start
+    // as many more as the budget has room for now (threads still starting are not in the RSS yet),
+    // or up to as many as it holds at their usual cost (a heap exhaustion's transient heap does
+    // not shrink the pool); no more, whatever queues.
+    this.workers.threadCeiling = Math.max(this.#threadsBudgetHolds(), size + Math.max(0, memoryFor - this.workers.starting));
     if (size < wanted) {
       this.#oversizedSince = 0;
       const standIn = stuck > 0 && !this.roomOnATurningThread(inFlight);
@@ -147,6 +154,13 @@ export class PoolGrowth {
       this.workers.excluded.delete(threadId);
       this.forget(threadId);
     }, 10_000).unref();
+  }
+
+  /** How many threads the memory budget holds at their usual cost, beside the main thread (without one: the most allowed). */
+  #threadsBudgetHolds(): number {
+    const budgetMB = this.config.memory.budgetMB;
+    if (budgetMB === undefined) return this.config.maxThreads;
+    return Math.floor((budgetMB - MAIN_THREAD_RESERVE_MB) / (THREAD_COST_MB + this.#workerMB));
   }
 
   /** How many more threads (each its own ~11 MB and a worker's usual heap) fit in the memory budget (without one: any number). */

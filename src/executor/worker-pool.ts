@@ -50,7 +50,7 @@ export class WorkerPool {
   #early: PoolEvent[] | undefined = [];
   #sink: ((event: PoolEvent) => void) | undefined;
 
-  constructor(config: RuntimeConfig) {
+  constructor(private readonly config: RuntimeConfig) {
     this.claims = new Claims(createClaims(config.concurrency), config.concurrency);
     // Rows for the live threads and for those that died but whose exit is not handled yet.
     this.heartbeats = new Heartbeats(createHeartbeats(2 * config.maxThreads + 8));
@@ -100,6 +100,17 @@ export class WorkerPool {
     // Consumed by the placeholder unless Piscina had a queue (it then starts the thread itself).
     this.wantThread = false;
     withdraw.abort();
+  }
+
+  /**
+   * The most threads Piscina may run now. Piscina starts a thread on its own whenever a task waits
+   * in its queue and it has fewer than its maxThreads (it grows eagerly under queued work), so the
+   * memory budget is kept by lowering that ceiling, which Piscina reads live, rather than only by
+   * the balancer's choices: without it, a mix of loops and heap exhaustions grew a 256 MB function
+   * to its 48 threads and ~900 MB.
+   */
+  set threadCeiling(threads: number) {
+    this.pool.options.maxThreads = Math.max(this.config.threads, Math.min(this.config.maxThreads, threads));
   }
 
   /** The balancer's call (balancer.ts): inside Piscina, so it only passes the word on. */
