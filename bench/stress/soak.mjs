@@ -7,10 +7,11 @@
 //            exhaustion, the rest echo or await 5 ms; 32 outstanding, a 256 MB function.
 // Checks: every invocation answered exactly once (the emulator's ledger on pull platforms: one
 // accepted answer per hand-out, no repeated post; on push platforms one answer per request, none
-// missing), each answered with what its behaviour must give, the runtime alive at the end, RSS
-// growth after warm-up under 10%, and open fds flat: once idle after the run (the extra threads
-// stopped), no more than before it + FD_SLACK.
-//   node bench/stress/soak.mjs [--quick] [--platform functiongraph,lambda,fc,http,openedge] [--load noop,mixed]
+// missing), each answered with its own outcome or as a casualty (counted), the runtime alive at
+// the end; a tenth of the invocations warms up, then 7 s idle, the rest, 7 s idle again: idle RSS
+// after the run at most 10% over idle RSS after the warm-up, idle descriptors at most FD_SLACK
+// more, and under the no-op load RSS growing less than 10% from the run's first tenth to its last.
+//   node bench/stress/soak.mjs [--quick] [--platform functiongraph,lambda,fc,http,openedge] [--load noop,mixed] [--seed N]
 // SOAK_ENV='{"NAME":"value"}' adds variables to every runtime's environment (to compare a setting).
 // Exported: run({ quick, log, platforms, loads }) for `npm run stress` (bench/stress/run.mjs).
 import { readdirSync, readFileSync } from 'node:fs';
