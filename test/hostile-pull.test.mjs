@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { isFinished, report, run } from '../bench/stress/hostile-pull.mjs';
 import { CraftedApi } from '../bench/stress/lib/pull-api.mjs';
-import { invocation, prng } from '../bench/stress/lib/pull-cases.mjs';
+import { invocation } from '../bench/stress/lib/pull-cases.mjs';
+import { prng } from '../bench/stress/lib/prng.mjs';
 import { PullRuntime } from '../bench/stress/lib/pull-runtime.mjs';
 import { readAnswerPath, TIMEOUT_MS } from '../bench/stress/lib/pull-wires.mjs';
 

@@ -29,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { table } from '../lib/report.mjs';
 import { CraftedApi } from './lib/pull-api.mjs';
-import { casesFor, followUp, idText, prng } from './lib/pull-cases.mjs';
+import { casesFor, followUp, idText } from './lib/pull-cases.mjs';
+import { prng } from './lib/prng.mjs';
 import { PullRuntime } from './lib/pull-runtime.mjs';
 import { PLATFORMS, readAnswerPath, TIMEOUT_MS, WIRES } from './lib/pull-wires.mjs';
 

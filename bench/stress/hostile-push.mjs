@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { afterKind, credentialsLeaked, Kind, Target } from './lib/push-checks.mjs';
 import { GRPC_KINDS, grpcCanary } from './lib/push-grpc-kinds.mjs';
 import { HEADERS_TIMEOUT_MS, HTTP_KINDS, httpCanary } from './lib/push-http-kinds.mjs';
-import { freshSeed, prng } from './lib/push-prng.mjs';
+import { freshSeed, prng } from './lib/prng.mjs';
 import { startGrpcRuntime, startHttpRuntime } from './lib/push-runtime.mjs';
 
 const NAME = 'hostile input, HTTP and gRPC';

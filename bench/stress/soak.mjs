@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { nextRequestId } from '../../dist/loadgen/load.js';
+import { prng } from './lib/prng.mjs';
 import { Target } from '../lib/targets.mjs';
 import { PushTarget } from '../lib/push-targets.mjs';
 import { table, f0, f1 } from '../lib/report.mjs';
@@ -57,18 +58,6 @@ const IDLE_AFTER_MS = 7000;
 const SAMPLE_MS = { full: 1000, quick: 200 };
 /** Invocations outstanding, per load. */
 const OUTSTANDING = { noop: 64, mixed: 32 };
-
-/** mulberry32: a small seeded PRNG, so that a failing mixed run can be replayed with its seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pickKind(random) {
   let r = random() * 100;
@@ -187,7 +176,7 @@ function addOutcomes(into, from) {
 async function soakOne(platform, load, { quick, log, seed }) {
   const count = COUNTS[quick ? 'quick' : 'full'][load];
   const warmCount = Math.ceil(count / 10);
-  const random = prng(seed);
+  const random = prng(seed).next;
   const noopBody = Buffer.from('{}');
   const eventFor = load === 'noop'
     ? () => ({ kind: 'echo', body: noopBody })
@@ -296,7 +285,7 @@ export function soakTable(runs) {
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, platform: { type: 'string' }, load: { type: 'string' }, seed: { type: 'string' } } });
   const platforms = values.platform ? values.platform.split(',') : PLATFORMS;
   for (const p of platforms) if (!PLATFORMS.includes(p)) throw new Error(`--platform: unknown platform ${JSON.stringify(p)}; one of ${PLATFORMS.join(', ')}`);

@@ -155,7 +155,7 @@ async function syntaxErrorText(shape: ErrorShape, message: string, stack: string
 }
 
 /** Node's own frames (its module loader's) say nothing about the user's code. */
-const isInternalFrame = (line: string): boolean => /^\s*at (?:.* \()?node:internal\//.test(line);
+const isInternalFrame = (line: string): boolean => /^\s*at (?:async )?(?:.* \()?node:internal\//.test(line);
 
 /**
  * Removes Node's internal frames from the stack of the error a failed import threw, so that the

@@ -16,27 +16,6 @@ import { headerValue, TIMEOUT_MS, WIRES } from './pull-wires.mjs';
 const HEAD_LIMIT_BYTES = 16 * 1024;
 const MiB = 1024 * 1024;
 
-/** mulberry32: a small seeded PRNG, enough to make random cases reproducible. */
-export function prng(seed) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  return {
-    next,
-    int,
-    pick: (list) => list[int(0, list.length - 1)],
-    bytes: (n) => Buffer.from(Array.from({ length: n }, () => int(0, 255))),
-    /** 2^k for a random k in [lo, hi]: sizes spread over orders of magnitude. */
-    size: (lo, hi) => 2 ** int(lo, hi),
-  };
-}
-
 const latin1 = (bytes) => Buffer.from(bytes).toString('latin1');
 const utf8Bytes = (text) => Buffer.from(text, 'utf8');
 

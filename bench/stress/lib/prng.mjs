@@ -1,5 +1,5 @@
-// A seeded pseudo-random generator for the hostile-input stress run (mulberry32): the same seed
-// draws the same inputs, so that a failure seen once can be replayed with --seed.
+// A seeded pseudo-random generator for the stress runs (mulberry32): the same seed draws the same
+// inputs, so that a failure seen once can be replayed with --seed.
 
 /** A generator of numbers in [0, 1) from a 32-bit seed, with the helpers the run draws inputs with. */
 export function prng(seed) {
@@ -26,6 +26,8 @@ export function prng(seed) {
       for (let i = 0; i < length; i++) out[i] = Math.floor(next() * 256);
       return out;
     },
+    /** 2^k for a random k in [lo, hi]: sizes spread over orders of magnitude. */
+    size: (lo, hi) => 2 ** int(lo, hi),
     /** A string of length characters drawn from alphabet. */
     text(length, alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789') {
       let out = '';
