@@ -201,6 +201,8 @@ async function drive(target, plan) {
       // A casualty's message names the invocation that took its thread down ("invocation i42 …").
       if (outcome.type === 'Runtime.NeighbourFailed') outcome.culprit = /invocation (i\d+)\b/.exec(res.error?.errorMessage ?? '')?.[1] ?? 'unnamed';
       outcome.latencyMs = res.answeredAt - res.queuedAt;
+      // How long it held one of the runtime's admission slots: from its hand-out to its answer.
+      outcome.heldMs = res.answeredAt - res.handedOutAt;
       outcome.answeredAt = res.answeredAt;
       outcome.answeredAtEpochMs = performance.timeOrigin + res.answeredAt;
     } catch (err) {
@@ -210,7 +212,7 @@ async function drive(target, plan) {
   const client = async () => {
     while (runtimeExit === undefined && next < plan.length) {
       const i = next++;
-      const outcome = { kind: plan[i], id: `i${i}`, type: undefined, latencyMs: NaN, answeredAt: NaN, answeredAtEpochMs: Infinity };
+      const outcome = { kind: plan[i], id: `i${i}`, type: undefined, latencyMs: NaN, heldMs: 0, answeredAt: NaN, answeredAtEpochMs: Infinity };
       outcomes[i] = outcome;
       if (WELL_BEHAVED.has(outcome.kind)) await send(outcome);
       else misbehaving.push(send(outcome));
@@ -283,6 +285,9 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
   const ok = well.filter((o) => o.type === 'ok');
   const lastWellAnswer = ok.reduce((last, o) => Math.max(last, o.answeredAt), startedAt);
   const latency = summarize(well.filter((o) => o.type !== undefined).map((o) => o.latencyMs));
+  // Slot-seconds the misbehaving held: a loop holds its slot to its deadline in any runtime that
+  // keeps deadlines (its handler cannot be interrupted sooner), whatever happens to its neighbours.
+  const misbehavingHeldS = outcomes.filter((o) => !WELL_BEHAVED.has(o.kind)).reduce((sum, o) => sum + o.heldMs, 0) / 1000;
   return {
     mix: mixName,
     shares: MIXES[mixName],
@@ -308,6 +313,7 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
     },
     misbehaving: {
       sent: misbehavingSent,
+      heldSlotSeconds: misbehavingHeldS,
       casualties: misbehavingCasualties,
       misreported: Object.values(misreported).reduce((a, b) => a + b, 0),
       misreportedAs: misreported,
@@ -318,6 +324,18 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
 }
 
 // --- report ---------------------------------------------------------------------------------------
+
+/**
+ * The well-behaved throughput of a mix if misbehaving invocations cost nothing but the admission
+ * slots they held (from hand-out to answer) and the well-behaved ran as fast as in the clean mix:
+ * N / (N / clean rate + slot-seconds held / slots). What isolation can reach at best; the rest of
+ * the gap to the clean mix is the slots themselves.
+ */
+function admissionBound(figures, clean) {
+  if (!clean || clean.wellBehaved.okPerSecond === 0) return undefined;
+  const n = figures.wellBehaved.sent;
+  return n / (n / clean.wellBehaved.okPerSecond + figures.misbehaving.heldSlotSeconds / RUNTIME.concurrency);
+}
 
 const short = (type) => type.replace(/^Runtime\./, '');
 const listed = (record) => Object.entries(record).map(([k, n]) => `${short(k)} ${n}`).join(', ') || '—';
@@ -333,11 +351,13 @@ function tablesOf(figures) {
     }),
   };
   const speed = {
-    headers: ['mix', 'lost', 'duplicated', 'wb started twice', 'wb started after answer', 'wb ok/s', '× clean', 'wb p50 ms', 'wb p99 ms', 'wall s', 'runtime'],
+    headers: ['mix', 'lost', 'duplicated', 'wb started twice', 'wb started after answer', 'wb ok/s', '× clean', 'slot bound/s', '× bound', 'wb p50 ms', 'wb p99 ms', 'wall s', 'runtime'],
     rows: figures.map((f) => {
       const w = f.wellBehaved;
       const exit = f.runtimeExit ? `exited (${f.runtimeExit.signal ?? f.runtimeExit.code})` : 'up';
+      const bound = admissionBound(f, clean);
       return [f.mix, String(f.lost), String(f.duplicates), String(w.startedTwice), String(w.startedAfterAnswer), f0(w.okPerSecond), clean ? `${f2(w.okPerSecond / clean.wellBehaved.okPerSecond)}×` : '—',
+        bound === undefined ? '—' : f0(bound), bound === undefined ? '—' : `${f2(w.okPerSecond / bound)}×`,
         f1(w.latencyMs.p50), f1(w.latencyMs.p99), f1(f.wallMs / 1000), exit];
     }),
   };
@@ -359,7 +379,9 @@ function targetsOf(platform, figures) {
     const clean = of('clean');
     if (clean) {
       const ratio = w.okPerSecond / clean.wellBehaved.okPerSecond;
-      targets.push([`${platform}: realistic well-behaved throughput ≥ 0.8× clean`, `${f2(ratio)}× (${f0(w.okPerSecond)} vs ${f0(clean.wellBehaved.okPerSecond)}/s)`, ratio >= 0.8]);
+      const bound = admissionBound(realistic, clean);
+      targets.push([`${platform}: realistic well-behaved throughput ≥ 0.8× clean`,
+        `${f2(ratio)}× (${f0(w.okPerSecond)} vs ${f0(clean.wellBehaved.okPerSecond)}/s); slot bound ${f2(bound / clean.wellBehaved.okPerSecond)}×, ${f2(w.okPerSecond / bound)}× of it reached`, ratio >= 0.8]);
     }
   }
   return targets;
@@ -380,6 +402,7 @@ const settings = {
   expectedLoopTypes: [...EXPECTED_LOOP_TYPES],
   latency: "caller's view: invocation queued in the emulator → answer received",
   throughput: 'well-behaved answered ok per second, from the first send to the last well-behaved answer',
+  slotBound: 'well-behaved per second if the misbehaving cost only the admission slots they held (hand-out to answer): N / (N / clean rate + held slot-seconds / concurrency)',
 };
 process.stdout.write(`fnpool chaos — ${count} well-behaved per mix, ${clients} clients, seed ${seed}; ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}, fnpool ${machine.commit}\n\n`);
 

@@ -99,6 +99,27 @@ forEachPlatform((platform) => {
         await rt.stop();
       }
     });
+    if (platform === 'functiongraph') {
+      test('once threads have been lost with their invocations, one waits for a free thread rather than start beside another', async () => {
+        // Two threads at most: the pool cannot grow out of the choice.
+        const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '1', FNPOOL_TASKS_PER_THREAD: '8', FNPOOL_CONCURRENCY: '16', FNPOOL_MAX_THREADS: '2' } });
+        try {
+          // Enough invocations for the pool to trust what it learns, then one that costs its thread.
+          await Promise.all(Array.from({ length: 100 }, () => rt.call({ action: 'echo' })));
+          assert.equal((await rt.invoke({ action: 'spin' }, { requestId: 'lost-1' })).error?.errorType, 'Runtime.Timeout');
+          await rt.waitForLog((r) => /stopping worker thread: invocation lost-1/.test(r.msg ?? ''), 5_000);
+          await pause(300);
+          // Each thread has one invocation; a third must not start beside either.
+          const first = [rt.call({ action: 'overlap', ms: 400 }), rt.call({ action: 'overlap', ms: 400 })];
+          await pause(100);
+          const third = await rt.call({ action: 'overlap', ms: 100 });
+          const both = await Promise.all(first);
+          assert.deepEqual([...both, third].map((o) => o.maxOnThread), [1, 1, 1], JSON.stringify([...both, third]));
+        } finally {
+          await rt.stop();
+        }
+      });
+    }
   });
 
   describe('neighbours that had started', () => {

@@ -87,3 +87,17 @@ test('a function that computes before it awaits is CPU-bound even when its slice
   assert.equal(a.growsForCoResidency, true);
   assert.equal(a.wanted(16, 0), 16);
 });
+
+test('threads lost with their invocations bound how many may share one: at most 1 + 0.005 / l, none bound without losses', () => {
+  const s = sizer();
+  run(s, 1000, 50);
+  assert.equal(s.isolationLimit, 8, 'long slices that end kill no neighbour: they do not bind');
+  for (let i = 1; i <= 1000; i++) {
+    if (i % 100 === 0) s.threadLost();
+    s.completed();
+  }
+  assert.ok(Math.abs(s.lossFraction - 0.01) < 0.003, String(s.lossFraction));
+  assert.equal(s.isolationLimit, 1);
+  run(s, 2000);
+  assert.equal(s.isolationLimit, 8, 'forgotten as the function stops losing threads');
+});

@@ -12,7 +12,9 @@
 // task still goes to the least loaded of them, and the balancer asks for more threads (crowded),
 // which start beside the running ones and take the next tasks once loaded. A burst thus costs
 // no invocation a thread's start (14 threads starting at once took 0.4–0.7 s here, all of it
-// added to the invocations that waited for them).
+// added to the invocations that waited for them). Only when threads are being lost with their
+// invocations does a share limit bind (shareLimit): a task that would go past it waits in
+// Piscina's queue instead, for the first thread that frees up or starts.
 //
 // It records on which thread each slot's task was placed, so that the executor can move tasks off
 // a thread that stops turning. When the executor wants one more thread, it places one task
@@ -40,6 +42,8 @@ export interface WorkerHealth {
   wantThread: boolean;
   /** How many invocations should share a thread now (thread-sizer.ts); up to maxPerWorker may when no thread has room. */
   coResidency(): number;
+  /** How many invocations may share a thread at most now: past it a task waits in Piscina's queue (thread-sizer.ts, isolationLimit). */
+  shareLimit(): number;
   /** Whether the pool may start one more thread now (below its maximum, cores and memory spare). */
   mayGrow(): boolean;
   /** A task went to a thread that already had as many as should share one: more threads are wanted (called inside Piscina: must not throw). */
@@ -59,7 +63,12 @@ export function healthAwareBalancer(health: WorkerHealth, maxPerWorker: number):
       if (health.mayGrow()) return null;
       return place(task, health, behindShortSlice(health, maxPerWorker, workers));
     }
-    if (best.currentUsage >= health.coResidency()) health.crowded();
+    if (best.currentUsage >= health.coResidency()) {
+      health.crowded();
+      // Rather than beside invocations that may take the thread down: Piscina's queue, served by the
+      // first thread that frees up, or by one it starts (within the memory budget's ceiling).
+      if (best.currentUsage >= health.shareLimit()) return null;
+    }
     return place(task, health, best);
   };
 }

@@ -340,6 +340,8 @@ export class Executor {
       culprit = { kind: 'unknown' };
     }
     this.#culprits.set(threadId, culprit);
+    // A thread retired by the runtime took nobody down on purpose; any other loss is what co-residency risks.
+    if (culprit.kind !== 'none') this.#growth.threadLost();
     setTimeout(() => this.#culprits.delete(threadId), 10_000).unref();
     return culprit;
   }

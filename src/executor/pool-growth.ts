@@ -59,6 +59,9 @@ export class PoolGrowth {
     // Until the first look, Piscina starts no thread beyond the base ones.
     workers.threadCeiling = config.threads;
     workers.coResidency = () => this.#sizer.coResidency;
+    // Only for a function that grows for co-residency: the threads the limit makes Piscina start are
+    // threads the sizer wants anyway, and none are started for a CPU-bound one, which they would not help.
+    workers.shareLimit = () => (this.#sizer.growsForCoResidency ? this.#sizer.isolationLimit : config.tasksPerThread);
     workers.mayGrow = () => this.#memoryForThread && this.#sizer.growsForCoResidency &&
       workers.threads.length < config.maxThreads;
     workers.onCrowded = () => {
@@ -78,6 +81,11 @@ export class PoolGrowth {
   completed(memoryBytes = 0, syncMs?: number): void {
     this.#sizer.completed(syncMs);
     if (memoryBytes > 0) this.#workerMB += (memoryBytes / MiB - this.#workerMB) / 16;
+  }
+
+  /** A thread was lost with the invocations on it: learn it. */
+  threadLost(): void {
+    this.#sizer.threadLost();
   }
 
   /** A thread was held by one slice: learn it, and act on it now rather than at the next look. */

@@ -40,6 +40,8 @@ export class WorkerPool {
   wantThread = false;
   /** The learned co-residency, read by the balancer (the executor sets it). */
   coResidency: () => number;
+  /** The most invocations a thread may have now, read by the balancer (the executor sets it). */
+  shareLimit: () => number;
   /** Whether the pool may start a thread now, read by the balancer (the executor sets it). */
   mayGrow: () => boolean = () => false;
   /** Told by the balancer that a task went to a thread with as many as should share one (the executor sets it). */
@@ -56,6 +58,7 @@ export class WorkerPool {
     this.heartbeats = new Heartbeats(createHeartbeats(2 * config.maxThreads + 8));
     this.placement = new Int32Array(config.concurrency);
     this.coResidency = () => config.tasksPerThread;
+    this.shareLimit = () => config.tasksPerThread;
     this.control.onmessage = (event) => this.#emit({ kind: 'control', message: (event as MessageEvent).data as ControlMessage });
     this.control.unref();
     const heapMB = config.memory.workerHeapMB;
