@@ -55,6 +55,12 @@ export interface TaskRequest {
   entry?: string;
   /** Build an API-gateway-shaped event around the body, and map the result back (HTTP triggers). */
   http?: HttpRequestMeta;
+  /**
+   * A line the platform's log tail looks for when the invocation starts (FC's "FC Invoke Start
+   * RequestId: …"): the worker writes it just before the handler's first line (which it writes at
+   * once), so that it comes first; if the handler logs nothing, the main thread writes it.
+   */
+  startLine?: string;
 }
 
 interface ResultBase {

@@ -56,6 +56,26 @@ describe('FC: lifecycle calls', () => {
       await rt.stop();
     }
   });
+
+  test("a handler's own lines come between its Start and End lines, under load", async () => {
+    const rt = await startRuntime({ platform: 'fc', env: { RUNTIME_CPU: '2' } });
+    try {
+      // Many at once: the main thread's own records go out in batches, the handlers' at once.
+      const ids = Array.from({ length: 40 }, (_, i) => `framed-${i}`);
+      await Promise.all(ids.map((id) => rt.invoke({ action: 'log', tag: id, ms: 1 }, { requestId: id })));
+      await rt.waitForLog((r) => r.unparsed === `FC Invoke End RequestId: ${ids.at(-1)}`);
+      await Promise.all(ids.map((id) => rt.waitForLog((r) => r.unparsed === `FC Invoke End RequestId: ${id}`)));
+      for (const id of ids) {
+        const start = rt.lines.indexOf(`FC Invoke Start RequestId: ${id}`);
+        const first = rt.records.findIndex((r) => r.requestId === id && /start /.test(r.msg ?? ''));
+        const end = rt.lines.indexOf(`FC Invoke End RequestId: ${id}`);
+        assert.ok(start >= 0 && start < first && first < end, `${id}: Start at ${start}, its first line at ${first}, End at ${end}`);
+        assert.equal(rt.lines.filter((l) => l === `FC Invoke Start RequestId: ${id}`).length, 1, `${id}: one Start line`);
+      }
+    } finally {
+      await rt.stop();
+    }
+  });
 });
 
 describe('FC: the context and HTTP triggers', () => {

@@ -97,3 +97,19 @@ test('a log format that does not exist is a usage error, from the flag or the va
   assertUsageError(await run(['start', dir, '--log-format', 'pretty-please']), /--log-format pretty-please: .*text, json, tsv/, 'start');
   assertUsageError(await run(['start', dir], { env: { FNPOOL_LOG_FORMAT: 'xml' } }), /FNPOOL_LOG_FORMAT xml: .*text, json, tsv/, 'start');
 });
+
+test("Lambda's Text format (tsv): a request id with a tab or a line break cannot shift the columns or split the record", async () => {
+  const { execFileSync } = await import('node:child_process');
+  const logger = new URL('../dist/logging/logger.js', import.meta.url).href;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+    const { createLogger } = await import(${JSON.stringify(logger)});
+    createLogger({ level: 'info', format: 'tsv', mixin: () => ({ requestId: 'a\\tb\\nc\\\\d' }) }).info('one\\ntwo');
+  `], { encoding: 'utf8' });
+  const lines = out.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, out);
+  const columns = lines[0].split('\t');
+  assert.equal(columns.length, 4, lines[0]);
+  assert.equal(columns[1], 'a\\tb\\nc\\\\d');
+  assert.equal(columns[2], 'INFO');
+  assert.equal(columns[3], 'one\rtwo');
+});

@@ -42,6 +42,23 @@ forEachPlatform((platform) => {
       await rt.emulator.close();
     });
 
+    if (platform === 'functiongraph') {
+      test('SIGTERM with stdout closed by its reader: the answers still go out, and the runtime exits at once', async () => {
+        const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', FNPOOL_LOG_LEVEL: 'info' } });
+        await rt.call({ action: 'echo' });
+        // The reader of stdout goes away (a log collector that died): every write is EPIPE.
+        rt.child.stdout.destroy();
+        const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.invoke({ action: 'echo', i })));
+        for (const res of answers) assert.equal(res.ok, true, JSON.stringify(res.error));
+        const t0 = performance.now();
+        rt.child.kill('SIGTERM');
+        assert.equal((await rt.exited).code, 0);
+        // It waited 2 s for the logs to be written before (pino makes a broken destination a no-op that never closes).
+        assert.ok(performance.now() - t0 < 1500, `exited ${(performance.now() - t0).toFixed(0)} ms after SIGTERM`);
+        await rt.emulator.close();
+      });
+    }
+
     test('context.signal aborts, with Runtime.Shutdown as its reason, when shutdown gives up on the invocation', async () => {
       const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '1', RUNTIME_TIMEOUT: '30', FNPOOL_SHUTDOWN_TIMEOUT_MS: '200' } });
       try {

@@ -7,9 +7,11 @@
 // A second row holds the order in which tasks started (from a counter in the last cell): when a
 // thread dies of a handler's synchronous loop (out of memory, say), the last task that started on
 // it is the one that held it, since no other task could start after it.
+// A third row says whether the dispatch with a given token wrote the platform's start line
+// (TaskRequest.startLine): the worker stores the token there once it has.
 
 export function createClaims(concurrency: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (concurrency * 2 + 1));
+  return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (concurrency * 3 + 1));
 }
 
 /** Worker side: take the task if its token is still current. */
@@ -17,6 +19,11 @@ export function claimTask(claims: Int32Array, slot: number, token: number, threa
   if (Atomics.compareExchange(claims, slot, token, -threadId) !== token) return false;
   Atomics.store(claims, concurrency + slot, Atomics.add(claims, concurrency * 2, 1) + 1);
   return true;
+}
+
+/** Worker side: the task with this token has written its start line. */
+export function markLineWritten(claims: Int32Array, slot: number, token: number, concurrency: number): void {
+  Atomics.store(claims, concurrency * 2 + 1 + slot, token);
 }
 
 /** Executor side of the claims array. */
@@ -44,6 +51,11 @@ export class Claims {
   /** Takes back a task that has not started; false when a worker got to it first. */
   revoke(slot: number, token: number): boolean {
     return Atomics.compareExchange(this.view, slot, token, 0) === token;
+  }
+
+  /** Whether the dispatch with this token wrote the platform's start line. */
+  lineWritten(slot: number, token: number): boolean {
+    return Atomics.load(this.view, this.concurrency * 2 + 1 + slot) === token;
   }
 
   /** Order of the task's start among all tasks (larger = later). */

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../errors.js';
-import { flushLogs, type Logger } from '../logging/logger.js';
+import { flushLogs, writeLine, type Logger } from '../logging/logger.js';
 import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
 import { PLACEMENT, type PlacementTag } from './balancer.js';
@@ -42,6 +42,8 @@ export interface Invocation {
   entry?: string;
   /** An HTTP trigger's request: the handler gets an API-gateway-shaped event. */
   http?: HttpRequestMeta;
+  /** The platform's line for the start of an invocation (TaskRequest.startLine); written here when no worker ever starts it. */
+  startLine?: string;
 }
 
 export type Outcome = { ok: true; body: string | Uint8Array; http?: HttpResponseMeta } | { ok: false; error: WireError };
@@ -72,6 +74,8 @@ class Job {
   /** The handler's first synchronous slice, ms (undefined: it did not come back). */
   syncMs: number | undefined;
   reruns = 0;
+  /** An earlier dispatch of it wrote the platform's start line (TaskRequest.startLine). */
+  startLineOut = false;
   /** Dispatches lost before the task started (its thread died first): bounded, so a pool that keeps failing cannot loop. */
   lostBeforeStart = 0;
   dispatchedAt = 0;
@@ -224,6 +228,8 @@ export class Executor {
   }
 
   #dispatch(job: Job): void {
+    // Dispatched again (its thread was lost, or it was moved): the last dispatch may have written its start line.
+    if (this.#startLineOut(job)) job.startLineOut = true;
     const token = this.#claims.arm(job.slot.index);
     job.token = token;
     job.dispatchedAt = performance.now();
@@ -235,6 +241,7 @@ export class Executor {
     this.#placement[job.slot.index] = 0;
     if (inv.entry !== undefined) request.entry = inv.entry;
     if (inv.http !== undefined) request.http = inv.http;
+    if (inv.startLine !== undefined) request.startLine = inv.startLine;
     job.task = this.#pool.run(request).then(
       (result) => this.#onResult(job, result),
       (error: unknown) => this.#onWorkerLost(job, token, error),
@@ -430,6 +437,11 @@ export class Executor {
     }, 10_000).unref();
   }
 
+  /** Whether a worker wrote the invocation's start line (claims.ts). */
+  #startLineOut(job: Job): boolean {
+    return job.startLineOut || (job.token !== 0 && this.#claims.lineWritten(job.slot.index, job.token));
+  }
+
   /** The thread takes no new work and is replaced once the invocations running on it end. */
   #retire(threadId: number, reason: string): void {
     if (this.#excluded.has(threadId)) return;
@@ -469,6 +481,9 @@ export class Executor {
   #answer(job: Job, outcome: Outcome, result?: TaskResult): void {
     if (job.answered) return;
     job.answered = true;
+    // The platform's start line, unless the worker wrote it before the handler's first line: so it
+    // goes before the end line, which the adapter writes after this.
+    if (job.inv.startLine !== undefined && !this.#startLineOut(job)) writeLine(job.inv.startLine);
     job.resolve(outcome);
     recordInvocation(this.#log, job.inv, outcome, result);
   }

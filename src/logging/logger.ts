@@ -23,6 +23,8 @@ export interface LoggerOptions extends Partial<Omit<LogStyle, 'level' | 'format'
 
 type Destination = ReturnType<typeof pino.destination>;
 const batchedDestinations: Destination[] = [];
+/** Batched destinations whose reader is gone: pino made them no-ops. */
+const brokenPipes = new WeakSet<Destination>();
 
 /**
  * A batched destination writes once it holds this much, else BATCH_FLUSH_MS after its first
@@ -37,7 +39,16 @@ let flushTimer: NodeJS.Timeout | undefined;
 
 export function createLogger(opts: LoggerOptions): Logger {
   const destination = pino.destination(opts.batched ? { fd: 1, sync: false, minLength: BATCH_BYTES } : { fd: 1, sync: true });
-  if (opts.batched) batchedDestinations.push(destination);
+  if (opts.batched) {
+    batchedDestinations.push(destination);
+    // pino turns a destination whose reader is gone (EPIPE) into a no-op, end() included, so that
+    // endLogs must not wait for its 'close' (a runtime whose stdout was closed took 2 s to exit).
+    // Any other error is thrown, as it was with no listener.
+    destination.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      brokenPipes.add(destination);
+    });
+  }
   const out = opts.batched ? flushedLater(destination) : destination;
   const timeKey = opts.timeKey ?? 'time';
   const upper = opts.upperLevel === true;
@@ -127,10 +138,16 @@ function tsvDestination(out: DestinationStream): DestinationStream {
       const { time, level, requestId, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
       const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
       const text = `${String(msg ?? '')}${extra}`.replace(/\r?\n/g, '\r');
-      out.write(`${time}\t${requestId ?? '-'}\t${String(level).toUpperCase()}\t${text}\n`);
+      out.write(`${time}\t${requestId === undefined ? '-' : tsvField(String(requestId))}\t${String(level).toUpperCase()}\t${text}\n`);
     },
   };
 }
+
+/** A column of a Text line: its tabs and line breaks escaped, so that they cannot shift columns or split the record. */
+function tsvField(value: string): string {
+  return /[\t\r\n\\]/.test(value) ? value.replace(/[\t\r\n\\]/g, (c) => TSV_ESCAPES[c] ?? c) : value;
+}
+const TSV_ESCAPES: Record<string, string> = { '\t': '\\t', '\r': '\\r', '\n': '\\n', '\\': '\\\\' };
 
 /**
  * Starts writing what batched loggers hold now: when nothing is in flight, so that the last
@@ -168,7 +185,7 @@ function flushOne(destination: Destination): void {
  * Writes out what batched loggers still hold, then closes them: call before process.exit. A
  * record already being written when stdout is full (EAGAIN) is retried on a timer, which
  * process.exit would cut off. Gives up after timeoutMs (a reader that never reads again), and
- * then leaves nothing for pino's exit hook to block on.
+ * then leaves nothing for pino's exit hook to block on; at once when stdout's reader is gone.
  */
 export function endLogs(timeoutMs = 2000): Promise<void> {
   const destinations = batchedDestinations.splice(0);
@@ -180,11 +197,21 @@ export function endLogs(timeoutMs = 2000): Promise<void> {
       resolve();
     }, timeoutMs);
     for (const destination of destinations) {
-      destination.once('close', () => {
+      let done = false;
+      const ended = (): void => {
+        if (done) return;
+        done = true;
         if (--pending > 0) return;
         clearTimeout(timer);
         resolve();
-      });
+      };
+      destination.once('close', ended);
+      if (brokenPipes.has(destination)) {
+        ended();
+        continue;
+      }
+      // stdout's reader goes away during the end (EPIPE): pino makes the destination a no-op, and no 'close' follows.
+      destination.once('error', ended);
       destination.end();
     }
   });

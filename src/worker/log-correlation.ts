@@ -13,6 +13,8 @@ export interface InvocationScope {
   readonly secrets: readonly string[];
   /** The platform's trace id for this invocation (Lambda's X-Ray id), when it sent one. */
   readonly traceId?: string;
+  /** Called before the invocation's first record, once (it writes the platform's start line). */
+  beforeFirstRecord?: () => void;
 }
 
 export const invocationStore = new AsyncLocalStorage<InvocationScope>();
@@ -58,6 +60,11 @@ export function handlerLogger(scope: InvocationScope): HandlerLogger {
 
 function emit(level: Level, scope: InvocationScope | undefined, args: unknown[]): void {
   if (logger === undefined || !logger.isLevelEnabled(level)) return;
+  if (scope?.beforeFirstRecord !== undefined) {
+    const first = scope.beforeFirstRecord;
+    scope.beforeFirstRecord = undefined;
+    first();
+  }
   const msg = scope === undefined ? format(...args) : scrub(format(...args), scope.secrets);
   const fields = scope === undefined ? {} : { requestId: scope.requestId };
   if (msg.length * 3 <= MAX_MESSAGE_BYTES || Buffer.byteLength(msg) <= MAX_MESSAGE_BYTES) {

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { WorkerConfig } from '../config/config.js';
 import { ErrorType, RuntimeError, toWireError, type WireError } from '../errors.js';
-import { createLogger } from '../logging/logger.js';
+import { createLogger, writeLine } from '../logging/logger.js';
 import { CONTROL_CHANNEL, type AbortReason, type ControlMessage, type TaskRequest, type TaskResult } from '../protocol.js';
-import { claimTask } from '../executor/claims.js';
+import { claimTask, markLineWritten } from '../executor/claims.js';
 import { BEAT_INTERVAL_MS, Heartbeat } from '../executor/heartbeats.js';
 import { InvocationContext, LazyAbort, type ContextClass } from './context.js';
 import { loadFunction } from './handler-loader.js';
@@ -154,6 +154,16 @@ export default async function runTask(req: TaskRequest): Promise<TaskResult> {
   const scope: Running = {
     requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt, slot: req.slot,
   };
+  // The platform's start line goes out just before the handler's first line, written here at once
+  // as they are; a handler that logs nothing leaves it to the main thread, which writes it (batched)
+  // before the end line. So an invocation that logs nothing never waits for stdout.
+  if (req.startLine !== undefined) {
+    const line = req.startLine;
+    scope.beforeFirstRecord = () => {
+      writeLine(line);
+      markLineWritten(claims, req.slot, req.token, concurrency);
+    };
+  }
   running.set(req.requestId, scope);
   beating ??= setInterval(beatWhileBusy, BEAT_INTERVAL_MS).unref();
   try {

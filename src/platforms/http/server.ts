@@ -214,7 +214,7 @@ export class HttpAdapter implements Adapter {
       outcome = { ok: false, error: notAdmittedError(admitted, inv.timeoutMs) };
       recordInvocation(this.#log, inv, outcome, undefined);
     } else {
-      if (wired.startLine !== undefined) writeLine(wired.startLine);
+      inv.startLine = wired.startLine;
       const initFailure = this.#executor.initFailure;
       // A caller that goes away aborts its invocation (and frees its slot).
       const gone = () => { if (!res.writableEnded) this.#executor.cancel(requestId); };

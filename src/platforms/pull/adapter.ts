@@ -103,9 +103,9 @@ export class PullAdapter {
       meta: wired.meta,
       entry: wired.entry,
       http: wired.http,
+      startLine: wired.startLine,
     };
     this.#inFlight.add(id.text);
-    if (wired.startLine !== undefined) writeLine(wired.startLine);
     const refused = wired.invalid ?? this.#refusal(received) ?? (wired.done ? this.#executor.initFailure : undefined);
     const outcome = refused !== undefined ? this.#executor.settle(inv, slot, { ok: false, error: refused })
       : wired.done ? this.#executor.settle(inv, slot, { ok: true, body: 'null' })
