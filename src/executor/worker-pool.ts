@@ -3,6 +3,7 @@
 // Whatever the pool reports before the executor is ready — init messages on the control channel,
 // thread exits, pool errors — is kept and handed over in order, since a BroadcastChannel message
 // posted before anyone listens is lost and an 'error' event with no listener would throw.
+import { existsSync } from 'node:fs';
 import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,12 @@ import { healthAwareBalancer } from './balancer.js';
 import { Claims, createClaims } from './claims.js';
 import { Heartbeats, createHeartbeats } from './heartbeats.js';
 
-const WORKER_FILE = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+/**
+ * What each worker thread loads: the bundle `npm run build` makes of the worker's modules (one file
+ * to load instead of ~60: build/worker-bundle.mjs), else the modules as tsc left them.
+ */
+const WORKER_FILE = [new URL('../worker/main.bundle.js', import.meta.url), new URL('../worker/main.js', import.meta.url)]
+  .map((url) => fileURLToPath(url)).find((file) => existsSync(file))!;
 /** A task for no invocation: it makes Piscina start a thread (addThread), and the worker drops it. */
 const PLACEHOLDER: TaskRequest = { token: 0, slot: -1, requestId: '', body: new Uint8Array(0), deadlineMs: 0, meta: { invokeType: 'sync' } };
 
