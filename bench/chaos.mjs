@@ -1,27 +1,38 @@
 #!/usr/bin/env node
 // Chaos benchmark: does a misbehaving invocation fail alone? `npm run chaos -- --quick`.
 // The real `bootstrap` against the local emulator of a platform (bench/lib/targets.mjs, as in every
-// scenario), a fresh runtime per mix, driven by clients that each send one invocation after
-// another. Each invocation picks a behaviour of bench/handlers/chaos/ from the mix with a seeded
-// PRNG, so that runs with the same seed send the same sequence; a client waits for the answers of
-// the well-behaved only (see drive()). Per mix it reports how many well-behaved invocations failed
-// and whether their handler had started before their answer (the handler writes the id and time of
-// each start to a file); how many misbehaving ones were answered with a type not their own; whether
-// each invocation got exactly one answer (the emulator's ledger); and what the misbehaviour cost
-// the well-behaved in throughput and latency. Prints two tables per platform and the targets;
-// writes bench/results/chaos.json.
+// scenario) — on a push platform behind the local platform's front instead (HTTP mode: FC's front
+// end; OpenEdge: its function module; bench/lib/push-targets.mjs FrontTarget) — a fresh runtime per
+// mix, driven by clients that each send one invocation after another. Each invocation picks a
+// behaviour of bench/handlers/chaos/ from the mix with a seeded PRNG, so that runs with the same
+// seed send the same sequence; a client waits for the answers of the well-behaved only (see
+// drive()). Per mix it reports how many well-behaved invocations failed and whether their handler
+// had started before their answer (the handler writes the id and time of each start to a file);
+// how many misbehaving ones were answered with a type not their own; whether each invocation got
+// exactly one answer (the emulator's ledger; on a push platform one request has one response by
+// construction: answered = those with a response, lost = a timeout or a transport failure,
+// duplicated 0); and what the misbehaviour cost the well-behaved in throughput and latency. Prints
+// two tables per platform (and notes under a push platform's) and the targets; writes
+// bench/results/chaos.json.
 //
 // Runtime settings: 2 threads, 16 in flight, a 2 s deadline, a 256 MB budget (each worker's heap is
-// then ~100 MB, so heap exhaustion comes quickly), FNPOOL_LOG_LEVEL=warn.
+// then ~100 MB, so heap exhaustion comes quickly), FNPOOL_LOG_LEVEL=warn. HTTP: FC's flavour, the
+// deadline in FNPOOL_TIMEOUT and each request's x-fc-function-timeout, FNPOOL_CONCURRENCY=16 (and
+// FNPOOL_QUEUE's default, 16 more waiting; past that 429); OpenEdge: -c config instance.max 16,
+// instance.timeout 2s. On both the deadline counts from the request's arrival, a wait for a slot
+// included, and the front cannot see when the runtime gave an invocation its slot: the slot bound
+// is '—' there.
 // Behaviours: echo, await (5 ms) — the well-behaved, half each; throw (ChaosError), stray (a timer
 // that throws), loop (synchronous), exit (process.exit), oom (allocates until the heap is full).
 //
 //   --mix clean,loops,oom,realistic   the mixes to run, in this order (default: all four)
-//   --platform functiongraph|lambda|fc|all   (default functiongraph; all: each in turn)
+//   --platform functiongraph|lambda|fc|http|openedge|all
+//                      (default functiongraph; all: the five in turn; http and openedge are push)
 //   --count N          well-behaved invocations per mix (default 2000)
 //   --quick            --count 400
 //   --concurrency N    clients, i.e. well-behaved invocations outstanding (default 16); the
-//                      runtime's own in-flight limit stays 16 (change it with --env)
+//                      runtime's own in-flight limit stays 16 (change it with --env; on
+//                      OpenEdge instance.max 16 can only be lowered, with FNPOOL_CONCURRENCY)
 //   --env K=V          an extra runtime variable, repeatable (e.g. --env FNPOOL_IDEMPOTENT=1)
 //   --seed N           the PRNG's seed (default 1)
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +43,7 @@ import { parseArgs } from 'node:util';
 import { EmulatorError } from '../dist/emulator/index.js';
 import { closedLoop } from '../dist/loadgen/load.js';
 import { summarize } from '../dist/loadgen/stats.js';
+import { FrontTarget } from './lib/push-targets.mjs';
 import { BENCH, Target } from './lib/targets.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { Progress, f0, f1, f2, table } from './lib/report.mjs';
@@ -56,7 +68,17 @@ const MIXES = {
   oom: { oom: 0.01 },
   realistic: { throw: 0.05, loop: 0.01, exit: 0.01, oom: 0.005, stray: 0.02 },
 };
-const PLATFORMS = ['functiongraph', 'lambda', 'fc'];
+const PLATFORMS = ['functiongraph', 'lambda', 'fc', 'http', 'openedge'];
+/** Platforms that call the runtime (bench/lib/push-targets.mjs FrontTarget): no ledger, a front. */
+const PUSH = new Set(['http', 'openedge']);
+/**
+ * What a push front answers when the runtime never did: the connection failed or the runtime was
+ * gone (Fnpool.RuntimeExited, both fronts), or the call was cancelled by the front's close
+ * (OpenEdge). Such an invocation is lost, not answered.
+ */
+const TRANSPORT_FAILURES = new Set(['Fnpool.RuntimeExited', 'grpc.CANCELLED']);
+/** HTTP mode's refusal: the runtime was full (its slots and FNPOOL_QUEUE), nothing ran. */
+const REFUSED = 'Fnpool.TooManyRequests';
 
 /** Every runtime: 2 threads (Target gives 2 CPUs), 16 in flight, a 2 s deadline, 256 MB. */
 const RUNTIME = { threads: 2, concurrency: 16, timeoutS: 2, memoryMB: 256 };
@@ -143,7 +165,8 @@ async function runMix(platform, mixName) {
   try {
     progress.stage(`${platform} ${mixName}`, 1);
     progress.step('starting the runtime');
-    const target = await Target.start({
+    const push = PUSH.has(platform);
+    const target = await (push ? FrontTarget : Target).start({
       kind: 'fnpool', name: `fnpool on ${platform}`, platform, handler: 'chaos', warmupEvent: { kind: 'echo' },
       timeout: RUNTIME.timeoutS, memory: RUNTIME.memoryMB, concurrency: RUNTIME.concurrency,
       env: { CHAOS_STARTS_FILE: startsFile, ...extraEnv },
@@ -153,15 +176,26 @@ async function runMix(platform, mixName) {
     try {
       progress.step('warm-up');
       await closedLoop(target, { concurrency: clients, durationMs: WARMUP_MS, warmupMs: 0, event: { kind: 'echo' } });
-      const before = target.emulator.stats();
       progress.step(`${plan.length} invocations`);
-      run = await drive(target, plan);
-      const after = target.emulator.stats();
-      run.ledger = {
-        answered: run.outcomes.filter((o) => target.emulator.answers(o.id) === 1).length,
-        duplicates: after.duplicates - before.duplicates,
-        refusedPosts: after.rejectedPosts - before.rejectedPosts,
-      };
+      if (push) {
+        // One request, one response: answered = a response came (refusals included), duplicates 0.
+        run = await drive(target, plan);
+        run.ledger = {
+          answered: run.outcomes.filter((o) => o.answered).length,
+          duplicates: 0,
+          refusedPosts: undefined,
+        };
+      } else {
+        const before = target.emulator.stats();
+        run = await drive(target, plan);
+        const after = target.emulator.stats();
+        run.ledger = {
+          answered: run.outcomes.filter((o) => target.emulator.answers(o.id) === 1).length,
+          duplicates: after.duplicates - before.duplicates,
+          refusedPosts: after.rejectedPosts - before.rejectedPosts,
+        };
+      }
+      run.push = push;
     } finally {
       await target.stop();
       running.delete(target);
@@ -180,10 +214,14 @@ async function runMix(platform, mixName) {
  * misbehaving cost them is the runtime's doing — were a client held by every loop until its 2 s
  * deadline, 1% of loops would take the clients themselves, and so the well-behaved rate, below
  * 0.2× the clean one with any runtime. One outcome per invocation sent: its errorType ('ok' for a
- * result), undefined when no answer came. Stops sending if the runtime exits (the emulator is then
- * closed: nothing would answer what is outstanding).
+ * result), undefined when no answer came. Stops sending if the runtime exits (the emulator, or the
+ * push front, is then closed: nothing would answer what is outstanding). On a push platform the
+ * front (HttpFront, GrpcFront) gives the same InvokeResult as the emulator; a transport failure
+ * (TRANSPORT_FAILURES) is no answer, kept in the outcome's `transport`.
  */
 async function drive(target, plan) {
+  const push = target.front !== undefined;
+  const caller = push ? target.front : target.emulator;
   const outcomes = new Array(plan.length);
   const misbehaving = [];
   let next = 0;
@@ -192,16 +230,24 @@ async function drive(target, plan) {
   void target.exited.then((exit) => {
     if (finished) return;
     runtimeExit = { ...exit, stderr: target.stderr.slice(-1000) };
-    void target.emulator.close();
+    void caller.close();
   });
   const send = async (outcome) => {
     try {
-      const res = await target.emulator.invoke({ kind: outcome.kind, id: outcome.id }, { requestId: outcome.id, timeoutMs: NO_ANSWER_MS });
+      const res = await caller.invoke({ kind: outcome.kind, id: outcome.id }, { requestId: outcome.id, timeoutMs: NO_ANSWER_MS });
+      if (push && !res.ok && TRANSPORT_FAILURES.has(res.error?.errorType)) {
+        outcome.transport = `${res.error.errorType}: ${res.error.errorMessage}`;
+        return;
+      }
+      outcome.answered = true;
       outcome.type = res.ok ? 'ok' : res.error?.errorType ?? 'malformed error';
+      if (!res.ok) outcome.message = res.error?.errorMessage;
+      if (push && outcome.type === REFUSED) outcome.refused = true;
       // A casualty's message names the invocation that took its thread down ("invocation i42 …").
       if (outcome.type === 'Runtime.NeighbourFailed') outcome.culprit = /invocation (i\d+)\b/.exec(res.error?.errorMessage ?? '')?.[1] ?? 'unnamed';
       outcome.latencyMs = res.answeredAt - res.queuedAt;
-      // How long it held one of the runtime's admission slots: from its hand-out to its answer.
+      // How long it held one of the runtime's admission slots: from its hand-out to its answer. On a
+      // push platform handedOutAt is the request sent: the wait for a slot inside the runtime is in it.
       outcome.heldMs = res.answeredAt - res.handedOutAt;
       outcome.answeredAt = res.answeredAt;
       outcome.answeredAtEpochMs = performance.timeOrigin + res.answeredAt;
@@ -212,7 +258,7 @@ async function drive(target, plan) {
   const client = async () => {
     while (runtimeExit === undefined && next < plan.length) {
       const i = next++;
-      const outcome = { kind: plan[i], id: `i${i}`, type: undefined, latencyMs: NaN, heldMs: 0, answeredAt: NaN, answeredAtEpochMs: Infinity };
+      const outcome = { kind: plan[i], id: `i${i}`, type: undefined, latencyMs: NaN, heldMs: 0, answeredAt: NaN, answeredAtEpochMs: Infinity, answered: false };
       outcomes[i] = outcome;
       if (WELL_BEHAVED.has(outcome.kind)) await send(outcome);
       else misbehaving.push(send(outcome));
@@ -247,7 +293,7 @@ function startsOf(file) {
 const increment = (record, key) => { record[key] = (record[key] ?? 0) + 1; };
 
 /** The figures of one mix from its outcomes and starts. */
-function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtimeExit, ledger }) {
+function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtimeExit, ledger, push }) {
   const well = outcomes.filter((o) => WELL_BEHAVED.has(o.kind));
   const failed = well.filter((o) => o.type !== 'ok');
   const failedByType = {};
@@ -268,10 +314,16 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
   // casualty of another one on its thread: answered Runtime.NeighbourFailed naming that other, it
   // is not misreported.
   let misbehavingCasualties = 0;
+  // HTTP mode: refused with 429 (nothing ran) is not an answer of the wrong type; counted apart.
+  let misbehavingRefused = 0;
   for (const o of outcomes) {
     if (WELL_BEHAVED.has(o.kind)) continue;
     increment(misbehavingSent, o.kind);
     if (o.type === undefined || EXPECTED[o.kind].has(o.type)) continue;
+    if (o.refused) {
+      misbehavingRefused++;
+      continue;
+    }
     if (o.type === 'Runtime.NeighbourFailed' && o.culprit !== undefined && o.culprit !== o.id && o.culprit !== 'unnamed') {
       misbehavingCasualties++;
       continue;
@@ -287,7 +339,19 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
   const latency = summarize(well.filter((o) => o.type !== undefined).map((o) => o.latencyMs));
   // Slot-seconds the misbehaving held: a loop holds its slot to its deadline in any runtime that
   // keeps deadlines (its handler cannot be interrupted sooner), whatever happens to its neighbours.
+  // On a push platform the same sum is request sent → answer, the wait for a slot in the runtime
+  // included: not the slots held, so no slot bound there.
   const misbehavingHeldS = outcomes.filter((o) => !WELL_BEHAVED.has(o.kind)).reduce((sum, o) => sum + o.heldMs, 0) / 1000;
+  // What the deadline was seen to be: a loop's hand-out (push: request sent) → its answer.
+  const loops = summarize(outcomes.filter((o) => o.kind === 'loop' && o.type !== undefined).map((o) => o.heldMs));
+  // What the failed well-behaved were told, a few of each type (a casualty's names its culprit).
+  const failedMessages = {};
+  for (const o of failed) {
+    const key = o.type ?? 'no answer';
+    const text = o.type === undefined ? o.transport ?? `no answer within ${NO_ANSWER_MS} ms` : o.message ?? '';
+    const seen = (failedMessages[key] ??= []);
+    if (seen.length < 3 && !seen.includes(text)) seen.push(text);
+  }
   return {
     mix: mixName,
     shares: MIXES[mixName],
@@ -296,13 +360,17 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
     answered: ledger.answered,
     lost: outcomes.length - ledger.answered,
     duplicates: ledger.duplicates,
+    duplicatesBy: push ? 'construction: one request, one response' : "the emulator's ledger",
     refusedPosts: ledger.refusedPosts,
+    transportFailures: push ? outcomes.filter((o) => o.transport !== undefined).length : undefined,
+    refused: push ? outcomes.filter((o) => o.refused).length : undefined,
     runtimeExit,
     wellBehaved: {
       sent: well.length,
       failed: failed.length,
       failedPct: (100 * failed.length) / well.length,
       failedByType,
+      failedMessages,
       casualtiesOf,
       neverStarted,
       started: failed.length - neverStarted,
@@ -313,7 +381,10 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
     },
     misbehaving: {
       sent: misbehavingSent,
-      heldSlotSeconds: misbehavingHeldS,
+      heldSlotSeconds: push ? undefined : misbehavingHeldS,
+      sentToAnswerSeconds: push ? misbehavingHeldS : undefined,
+      loopAnswerMs: loops.n ? { p50: loops.p50, max: loops.max } : undefined,
+      refused: push ? misbehavingRefused : undefined,
       casualties: misbehavingCasualties,
       misreported: Object.values(misreported).reduce((a, b) => a + b, 0),
       misreportedAs: misreported,
@@ -332,7 +403,7 @@ function figuresOf(mixName, { plan, outcomes, starts, startedAt, wallMs, runtime
  * the gap to the clean mix is the slots themselves.
  */
 function admissionBound(figures, clean) {
-  if (!clean || clean.wellBehaved.okPerSecond === 0) return undefined;
+  if (!clean || clean.wellBehaved.okPerSecond === 0 || figures.misbehaving.heldSlotSeconds === undefined) return undefined;
   const n = figures.wellBehaved.sent;
   return n / (n / clean.wellBehaved.okPerSecond + figures.misbehaving.heldSlotSeconds / RUNTIME.concurrency);
 }
@@ -380,11 +451,49 @@ function targetsOf(platform, figures) {
     if (clean) {
       const ratio = w.okPerSecond / clean.wellBehaved.okPerSecond;
       const bound = admissionBound(realistic, clean);
+      const boundText = bound === undefined ? 'slot bound —' : `slot bound ${f2(bound / clean.wellBehaved.okPerSecond)}×, ${f2(w.okPerSecond / bound)}× of it reached`;
       targets.push([`${platform}: realistic well-behaved throughput ≥ 0.8× clean`,
-        `${f2(ratio)}× (${f0(w.okPerSecond)} vs ${f0(clean.wellBehaved.okPerSecond)}/s); slot bound ${f2(bound / clean.wellBehaved.okPerSecond)}×, ${f2(w.okPerSecond / bound)}× of it reached`, ratio >= 0.8]);
+        `${f2(ratio)}× (${f0(w.okPerSecond)} vs ${f0(clean.wellBehaved.okPerSecond)}/s); ${boundText}`, ratio >= 0.8]);
     }
   }
   return targets;
+}
+
+// --- push platforms -------------------------------------------------------------------------------
+
+/** How the push platforms are run and read, for settings.push in chaos.json. */
+const PUSH_SETTINGS = {
+  http: {
+    front: "HttpFront (src/emulator/http-front.ts), flavour 'fc': FC's front end in front of a custom runtime",
+    runtime: 'FC_SERVER_PORT, FC_FUNC_CODE_PATH, FNPOOL_THREADS=2, FNPOOL_CONCURRENCY=16, FNPOOL_MEMORY_MB=256 (and FC_FUNCTION_MEMORY_SIZE), FNPOOL_TIMEOUT=2; FNPOOL_QUEUE unset (= the concurrency: 16 more may wait for a slot, past that the runtime answers 429)',
+    deadline: 'x-fc-function-timeout: 2 on each request (seconds from its arrival, a wait for a slot included); FNPOOL_TIMEOUT=2 without it',
+    errorType: "the front's InvokeResult.error: x-fc-error-type, else the JSON body's errorType; errorMessage from the body (FC answers an error 404)",
+    exactlyOnce: 'one HTTP request, one response: answered = a response came (a 429 included), lost = none within NO_ANSWER_MS or a transport failure (Fnpool.RuntimeExited from the front), duplicated 0 by construction (not measured: a second answer cannot reach the caller)',
+    refused: "HTTP 429 (Fnpool.TooManyRequests): the runtime full, nothing ran; counted in figures.refused, in the well-behaved failures, and apart from a misbehaving invocation's misreports (misbehaving.refused)",
+    slotBound: "not measurable: handedOutAt is the request sent, so a wait for a slot inside the runtime is in hand-out → answer (misbehaving.sentToAnswerSeconds); the bound is '—'",
+  },
+  openedge: {
+    front: "GrpcFront (src/emulator/grpc-front.ts): OpenEdge's function module, Runtime.Handle per invocation on one HTTP/2 connection, no call deadline",
+    runtime: "bootstrap -c '<config>': function.instance.max 16 (OpenEdge's concurrency; FNPOOL_CONCURRENCY may only lower it), instance.timeout 2s, server.timeout 30s; FNPOOL_THREADS=2, FNPOOL_MEMORY_MB=256",
+    deadline: 'function.instance.timeout 2s, from the call\'s arrival (a wait for a slot included); the front sets no gRPC deadline that could shorten it',
+    errorType: "the front's InvokeResult.error: the fnpool-error trailer (the runtime's JSON error: errorType, errorMessage, stackTrace, at most 4096 characters), else grpc.<STATUS> with the status details",
+    exactlyOnce: 'one unary call, one status: answered = a reply or a status came, lost = none within NO_ANSWER_MS or a transport failure (Fnpool.RuntimeExited: UNAVAILABLE or the runtime gone; grpc.CANCELLED), duplicated 0 by construction (not measured)',
+    slotBound: "not measurable: handedOutAt is the call started, so a wait for a slot inside the runtime is in hand-out → answer (misbehaving.sentToAnswerSeconds); the bound is '—'",
+  },
+};
+
+/** Lines under a push platform's tables: what its columns mean there, and what the table does not show. */
+function pushNotes(platform, figures) {
+  const lines = [`${platform}: duplicated is 0 by construction (one request, one response), lost = no response (timeout or transport failure); slot bound —: the front cannot see when the runtime gave an invocation its slot`];
+  for (const f of figures) {
+    const extra = [];
+    if (f.refused) extra.push(`${f.refused} refused 429 (${f.misbehaving.refused} of them misbehaving, not counted as misreported)`);
+    if (f.transportFailures) extra.push(`${f.transportFailures} transport failures (in lost)`);
+    const loop = f.misbehaving.loopAnswerMs;
+    if (loop) extra.push(`the 2 s deadline: loops answered after p50 ${f0(loop.p50)} ms, max ${f0(loop.max)} ms from the request sent`);
+    if (extra.length) lines.push(`  ${f.mix}: ${extra.join('; ')}`);
+  }
+  return lines.join('\n') + '\n\n';
 }
 
 // --- main -----------------------------------------------------------------------------------------
@@ -403,6 +512,7 @@ const settings = {
   latency: "caller's view: invocation queued in the emulator → answer received",
   throughput: 'well-behaved answered ok per second, from the first send to the last well-behaved answer',
   slotBound: 'well-behaved per second if the misbehaving cost only the admission slots they held (hand-out to answer): N / (N / clean rate + held slot-seconds / concurrency)',
+  push: Object.fromEntries(platforms.filter((p) => PUSH.has(p)).map((p) => [p, PUSH_SETTINGS[p]])),
 };
 process.stdout.write(`fnpool chaos — ${count} well-behaved per mix, ${clients} clients, seed ${seed}; ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}, fnpool ${machine.commit}\n\n`);
 
@@ -424,6 +534,7 @@ for (const platform of platforms) {
   const tables = tablesOf(figures);
   process.stdout.write(`${platform}: isolation (wb = well-behaved)\n${table(tables.isolation.headers, tables.isolation.rows)}\n\n`);
   process.stdout.write(`${platform}: exactly once and speed\n${table(tables.speed.headers, tables.speed.rows)}\n\n`);
+  if (PUSH.has(platform)) process.stdout.write(pushNotes(platform, figures));
   results[platform] = { figures, tables };
   targets.push(...targetsOf(platform, figures));
 }

@@ -5,10 +5,13 @@
 // A spec with protocol 'grpc' is an OpenEdge runtime instead (GrpcPushTarget): fnpool's real
 // bootstrap started with `-c '<config>'` as OpenEdge starts it, or the inline grpc-js baseline,
 // called through GrpcInvoker (src/loadgen/grpc.ts) on one HTTP/2 connection.
+// FrontTarget is either behind the local platform's own front instead (src/emulator/http-front.ts,
+// grpc-front.ts, as `fnpool start --platform http|openedge` runs it), which answers each
+// invocation with the pull emulator's InvokeResult.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../dist/emulator/index.js';
+import { freePort, GrpcFront, HttpFront } from '../../dist/emulator/index.js';
 import { GrpcInvoker } from '../../dist/loadgen/grpc.js';
 import { HttpInvoker } from '../../dist/loadgen/http.js';
 import { nextRequestId } from '../../dist/loadgen/load.js';
@@ -105,5 +108,60 @@ export class GrpcPushTarget extends PushTarget {
   /** gRPC: status UNAVAILABLE, no connection yet. */
   notListening(failure) {
     return failure.status === UNAVAILABLE;
+  }
+}
+
+/**
+ * fnpool on a push platform behind the local platform's front, as `fnpool start --platform
+ * http|openedge` runs it (src/cli/local-platform.ts): platform 'http' is HttpFront (flavour 'fc':
+ * FC's custom runtime, the deadline in each request's x-fc-function-timeout and FNPOOL_TIMEOUT;
+ * 'knative': none), 'openedge' is GrpcFront (OpenEdge's -c config: instance.max = concurrency,
+ * instance.timeout = timeout). The front gives the runtime the platform's environment (2 CPUs:
+ * FNPOOL_THREADS=2, FNPOOL_MEMORY_MB, on HTTP FNPOOL_CONCURRENCY), waits for its port, and answers
+ * each invocation with the pull emulator's InvokeResult (requestId, ok, error, queuedAt,
+ * handedOutAt = request sent, answeredAt): `target.front.invoke()` where a pull Target has
+ * `target.emulator.invoke()`; the closed loop calls it as `target.invoker`. env comes last, over
+ * the platform's variables (FNPOOL_LOG_LEVEL=warn unless it says otherwise), as in Target.start.
+ */
+export class FrontTarget extends Target {
+  static async start({ kind = 'fnpool', name, platform, flavour = 'fc', handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, memory, concurrency, timeout = 60, topic = 'bench', qos = 0 }) {
+    const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout, cpus: 2, memory, concurrency };
+    let front;
+    if (platform === 'http') front = await HttpFront.create({ flavour, settings });
+    else if (platform === 'openedge') front = await GrpcFront.create({ settings, topic, qos });
+    else throw new Error(`FrontTarget: no front for platform ${platform} (http or openedge)`);
+    const [cmd, args] = KINDS[kind](bootstrap, nodeArgs);
+    const childEnv = { ...front.runtimeEnvironment(cleanEnv()), FNPOOL_LOG_LEVEL: 'warn', ...env };
+    const child = spawn(cmd, [...args, ...front.runtimeArguments()], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const target = new FrontTarget(name ?? kind, kind, front, child);
+    front.runtimeStarted(target.exited);
+    void target.exited.then(({ code, signal }) => front.runtimeExited(signal ?? `code ${code}`));
+    return Target.readied(target, warmupEvent);
+  }
+
+  constructor(name, kind, front, child) {
+    super(name, kind, undefined, child);
+    this.front = front;
+    this.platform = front instanceof GrpcFront ? 'openedge' : 'http';
+  }
+
+  /** What the closed loop calls: the front. */
+  get invoker() {
+    return this.front;
+  }
+
+  /** Ready = a first invocation answered (the front holds it until the runtime listens). */
+  async ready(event) {
+    const answered = this.front.invoke(event, { requestId: nextRequestId(), timeoutMs: READY_MS });
+    const died = this.exited.then(({ code, signal }) => {
+      throw new Error(`${this.name} exited before it answered (${signal ?? code}): ${this.stderr}${this.stdoutTail}`);
+    });
+    const res = await Promise.race([answered, died]);
+    if (!res.ok) throw new Error(`${this.name}: warm-up invocation failed: ${JSON.stringify(res.error)}`);
+  }
+
+  async stop() {
+    await this.stopChild();
+    await this.front.close();
   }
 }
