@@ -4,8 +4,9 @@
 // runtime's stdout as parsed JSON log records. The behaviour suites run once per platform
 // (forEachPlatform): a test gives the function's settings once and each platform's local emulator
 // writes them in that platform's own variables.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, describe } from 'node:test';
 import path from 'node:path';
@@ -21,6 +22,18 @@ export const TEST_PLATFORMS = (process.env.FNPOOL_TEST_PLATFORMS ?? 'functiongra
 export const PUSH_PLATFORMS = ['http', 'openedge'];
 
 /**
+ * The node each platform's runtime runs on (bootstrap's FNPOOL_NODE), from
+ * FNPOOL_TEST_NODES="lambda=/…/bin/node,fc=/…/bin/node": CI spreads the Node.js release lines the
+ * platforms offer over the platforms, so that every suite run per platform runs on each line
+ * (.ci/run). A platform not named runs on the node that runs the tests.
+ */
+const RUNTIME_NODES = new Map((process.env.FNPOOL_TEST_NODES ?? '').split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+  const [platform, node] = pair.split('=');
+  if (!node || !existsSync(node)) throw new Error(`FNPOOL_TEST_NODES: ${JSON.stringify(pair)} is not platform=<an existing node executable>`);
+  return [platform, { node, version: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim() }];
+}));
+
+/**
  * Runs the suites that body declares once per platform, each under a describe named for it; with
  * { push: true }, on the push platforms too — HTTP mode and OpenEdge's gRPC (suites that only
  * invoke and read logs, not the emulator's own records) — unless FNPOOL_TEST_PLATFORMS leaves them out.
@@ -28,7 +41,10 @@ export const PUSH_PLATFORMS = ['http', 'openedge'];
 export function forEachPlatform(body, { push = false } = {}) {
   const chosen = (p) => process.env.FNPOOL_TEST_PLATFORMS === undefined || TEST_PLATFORMS.includes(p);
   const platforms = [...TEST_PLATFORMS.filter((p) => !PUSH_PLATFORMS.includes(p)), ...(push ? PUSH_PLATFORMS.filter(chosen) : [])];
-  for (const platform of platforms) describe(`on ${platform}`, () => body(platform));
+  for (const platform of platforms) {
+    const node = RUNTIME_NODES.get(platform);
+    describe(`on ${platform}${node === undefined ? '' : ` (Node.js ${node.version})`}`, () => body(platform));
+  }
 }
 
 /**
@@ -98,6 +114,8 @@ export async function startRuntime(opts = {}) {
   const args = opts.args ?? (platform === 'openedge' ? ['-c', JSON.stringify(openEdgeConfig(settings, grpcPort))] : []);
   // fnpool's JSON records (the suite reads them), not Lambda's Text lines, unless opts.platformLogs.
   if (platform === 'lambda' && !opts.platformLogs) env.FNPOOL_LOG_FORMAT = 'json';
+  const node = RUNTIME_NODES.get(platform);
+  if (node !== undefined) env.FNPOOL_NODE = node.node;
   Object.assign(env, rest);
   const child = spawn(BOOTSTRAP, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const records = [];
