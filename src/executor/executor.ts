@@ -152,6 +152,11 @@ export class Executor {
     const failure = await watchInit(this.#config, workers, {
       onControl: (message) => this.#onControl(message),
       onError: (error) => this.#log.error({ err: error }, 'worker thread failed'),
+      // What is kept per thread goes with it (a function that crashes often replaces threads for days).
+      onExit: (threadId) => {
+        this.#initReported.delete(threadId);
+        this.#health.forget(threadId);
+      },
     });
     if (failure !== undefined) this.#failInit(failure);
     else {

@@ -19,6 +19,8 @@ export interface InitWatchEvents {
   onControl(message: ControlMessage): void;
   /** A worker thread failed (the pool's 'error' event), during init and after. */
   onError(error: Error): void;
+  /** A thread exited, for whatever reason (during init and after). */
+  onExit(threadId: number): void;
 }
 
 export function watchInit(config: RuntimeConfig, workers: WorkerPool, events: InitWatchEvents): Promise<WireError | undefined> {
@@ -41,6 +43,7 @@ export function watchInit(config: RuntimeConfig, workers: WorkerPool, events: In
       if (event.kind === 'error') {
         events.onError(event.error);
       } else if (event.kind === 'exit') {
+        events.onExit(event.threadId);
         if (initializing) {
           finish(runtimeError(ErrorType.ImportModuleError,
             `the worker thread exited with code ${event.code} while loading ${worker.handler} (process.exit() at the module's top level?)`));
