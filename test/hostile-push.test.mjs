@@ -151,6 +151,22 @@ describe('hostile input on the push platforms', { concurrency: true }, () => {
       assert.equal(idle.closedByPeer, false);
     });
 
+    test("a body still coming at the invocation's deadline: 408, the handler never runs, the connection closes", async () => {
+      const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(40) }));
+      const head = Buffer.from(`POST /invoke HTTP/1.1\r\nHost: runtime\r\nx-fc-request-id: slow-body-1\r\nx-fc-function-timeout: 1\r\nContent-Length: ${body.length}\r\n\r\n`);
+      const dribble = [head];
+      for (const byte of body) dribble.push(Buffer.from([byte]), { pauseMs: 60 });
+      const t0 = Date.now();
+      const result = await exchange(rt.port, dribble, { timeoutMs: 8_000 });
+      assert.equal(result.responses[0]?.status, 408, JSON.stringify(result.responses[0]));
+      assert.equal(jsonOf(result.responses[0]).errorType, 'Runtime.Timeout');
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 950 && waited < 2_500, `answered after ${waited} ms`);
+      assert.equal(result.closedByPeer, true);
+      await settled(rt, 80);
+      assert.equal(rt.ran.has('slow-body-1'), false);
+    });
+
     test('FNPOOL_HEADERS_TIMEOUT_MS that is not a whole number of ms stops the runtime at start, naming it', () => {
       const env = { PATH: process.env.PATH, HOME: process.env.HOME, FC_SERVER_PORT: '0', FC_FUNC_CODE_PATH: HANDLER_DIR, FNPOOL_HEADERS_TIMEOUT_MS: 'soon' };
       const started = spawnSync(BOOTSTRAP, [], { env, encoding: 'utf8', timeout: 15_000 });

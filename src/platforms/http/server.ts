@@ -237,8 +237,20 @@ export class HttpAdapter implements Adapter {
       this.#refuse(req, res, requestId, wired.invalid, 400);
       return undefined;
     }
-    const body = await readBody(req, this.#config.maxRequestBytes);
+    const body = await readBody(req, this.#config.maxRequestBytes, wired.deadlineMs);
     if (body === 'gone') return undefined;
+    if (body === 'late') {
+      // A client that sends its body slower than the invocation's deadline (a slowloris, a stalled
+      // upload) holds a queue place until then, not for ever; the rest of its body is not read.
+      const seconds = ((wired.deadlineMs - arrivedAtMs) / 1000).toFixed(2);
+      const answer = answerOf(requestId, { ok: false, error: runtimeError(ErrorType.Timeout,
+        `the request body had not arrived when the invocation's ${seconds} s were over; the handler did not run`) }, 408);
+      answer.headers['x-fc-status'] = '408';
+      answer.headers.connection = 'close';
+      res.once('finish', () => req.destroy());
+      send(res, answer);
+      return undefined;
+    }
     if (body === 'too large') {
       this.#refuse(req, res, requestId, this.#tooLarge(), 413);
       return undefined;
@@ -359,25 +371,41 @@ function written(res: ServerResponse): Promise<void> {
 }
 
 /** The body; 'too large' as soon as it passes the limit (the rest is not read); 'gone' when the caller went away. */
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | 'too large' | 'gone'> {
+/** The request's body; 'late' when it has not all come by deadlineMs (epoch ms). */
+function readBody(req: IncomingMessage, limit: number, deadlineMs: number): Promise<Uint8Array | 'too large' | 'gone' | 'late'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stopReading = () => {
+      clearTimeout(late);
+      req.off('data', onData);
+      req.pause();
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.off('data', onData);
-        req.pause();
+        stopReading();
         resolve('too large');
         return;
       }
       chunks.push(chunk);
     };
+    const late = setTimeout(() => {
+      stopReading();
+      resolve('late');
+    }, Math.max(0, deadlineMs - Date.now()));
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('end', () => {
+      clearTimeout(late);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
     // After 'end' this changes nothing; before it, the connection broke.
-    req.once('close', () => resolve('gone'));
-    req.once('error', () => resolve('gone'));
+    const gone = () => {
+      clearTimeout(late);
+      resolve('gone');
+    };
+    req.once('close', gone);
+    req.once('error', gone);
   });
 }
 
