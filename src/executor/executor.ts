@@ -234,7 +234,7 @@ export class Executor {
 
   #dispatch(job: Job): void {
     // Dispatched again (its thread was lost, or it was moved): the last dispatch may have written its start line.
-    if (this.#startLineOut(job)) job.startLineOut = true;
+    if (job.inv.startLine !== undefined && this.#startLineOut(job)) job.startLineOut = true;
     const token = this.#claims.arm(job.slot.index);
     job.token = token;
     job.dispatchedAt = performance.now();

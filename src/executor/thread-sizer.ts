@@ -36,8 +36,9 @@
 // (isolationLimit), and a task that finds every thread at that limit waits in the pool's queue
 // for the first thread that frees up or starts (within the memory budget), rather than starting
 // beside an invocation that may take the thread down. A function that loses no thread is not
-// limited, nor one that does not grow for co-residency (the pool starts no threads for it). In the realistic chaos mix under a 256 MB budget (~12 threads for 16 in flight),
-// crowding had made 1.35–2.05% of the well-behaved casualties; with the limit, 0.10–0.45%.
+// limited, nor one that does not grow for co-residency (the pool starts no threads for it). In
+// the realistic chaos mix under a 256 MB budget (~12 threads for 16 in flight), crowding had made
+// 1.35–2.05% of the well-behaved casualties; with the limit, 0.10–0.45%.
 
 /** Expected neighbours caught by a long slice, per invocation, that co-residency is sized for. */
 const CASUALTY_BUDGET = 0.005;

@@ -370,8 +370,10 @@ function written(res: ServerResponse): Promise<void> {
   });
 }
 
-/** The body; 'too large' as soon as it passes the limit (the rest is not read); 'gone' when the caller went away. */
-/** The request's body; 'late' when it has not all come by deadlineMs (epoch ms). */
+/**
+ * The body; 'too large' as soon as it passes the limit, 'late' when it has not all come by
+ * deadlineMs (epoch ms) — the rest is not read — and 'gone' when the caller went away.
+ */
 function readBody(req: IncomingMessage, limit: number, deadlineMs: number): Promise<Uint8Array | 'too large' | 'gone' | 'late'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
