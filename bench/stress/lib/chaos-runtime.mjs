@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { launchEnvironment, PullEmulator } from '../../../dist/emulator/index.js';
 
@@ -92,16 +93,7 @@ export class ChaosRuntime {
     this.warnings = [];
     this.errors = [];
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
-    let buffered = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let nl;
-      while ((nl = buffered.indexOf('\n')) !== -1) {
-        this.#read(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-      }
-    });
+    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.#read(line));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk) => { this.stderr = (this.stderr + chunk).slice(-4000); });
   }
