@@ -95,26 +95,33 @@ export class ThreadSizer {
 
   /** The learned fraction of invocations that cost their thread (at most 1). */
   get lossFraction(): number {
-    return this.#losses === 0 ? 0 : Math.min(1, this.#losses / Math.max(1, this.#completed));
+    return this.#fractionOf(this.#losses);
   }
 
   /** How many invocations may share a thread at most: co-residency sized on the threads lost. */
   get isolationLimit(): number {
-    const lost = this.lossFraction;
-    if (lost === 0) return this.maxPerThread;
-    return Math.max(1, Math.min(this.maxPerThread, Math.floor(1 + CASUALTY_BUDGET / lost)));
+    return this.#sharedBy(this.lossFraction);
   }
 
   /** The learned fraction of invocations with a long synchronous slice (at most 1). */
   get heavyFraction(): number {
-    return this.#slices === 0 ? 0 : Math.min(1, this.#slices / Math.max(1, this.#completed));
+    return this.#fractionOf(this.#slices);
   }
 
   /** How many invocations should share a thread. */
   get coResidency(): number {
-    const heavy = this.heavyFraction;
-    if (heavy === 0) return this.maxPerThread;
-    return Math.max(1, Math.min(this.maxPerThread, Math.floor(1 + CASUALTY_BUDGET / heavy)));
+    return this.#sharedBy(this.heavyFraction);
+  }
+
+  /** A decayed count over the invocations completed (at most 1). */
+  #fractionOf(count: number): number {
+    return count === 0 ? 0 : Math.min(1, count / Math.max(1, this.#completed));
+  }
+
+  /** How many invocations may share a thread when a fraction f of them risks it: 1 + CASUALTY_BUDGET / f, within 1 and the most per thread. */
+  #sharedBy(f: number): number {
+    if (f === 0) return this.maxPerThread;
+    return Math.max(1, Math.min(this.maxPerThread, Math.floor(1 + CASUALTY_BUDGET / f)));
   }
 
   /** Whether more threads than the base would help: the function mostly awaits (as far as enough invocations tell). */
