@@ -11,27 +11,39 @@ type UserFunction = (...args: unknown[]) => unknown;
  * completes with that value; one that declares it (arity > args) waits for the callback.
  */
 export function callUserFunction(fn: UserFunction, args: unknown[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const succeed = (value: unknown) => { if (!done) { done = true; resolve(value); } };
-    const fail = (error: unknown) => { if (!done) { done = true; reject(error); } };
-    const callback = (error?: unknown, value?: unknown) => {
-      if (error !== undefined && error !== null) fail(error);
-      else succeed(value);
-    };
-    let returned: unknown;
+  return new Promise((resolve, reject) => callUser(fn, args, resolve, reject));
+}
+
+/**
+ * callUserFunction without a promise of its own: exactly one of `succeed` and `fail` is called,
+ * once, possibly before this returns (a function that returns a plain value, or throws). The
+ * worker's hot path uses it, so that each invocation makes one promise of fnpool's instead of
+ * a chain of them, each of which pays AsyncLocalStorage's hook.
+ */
+export function callUser(fn: UserFunction, args: unknown[], succeed: (value: unknown) => void, fail: (error: unknown) => void): void {
+  let done = false;
+  const ok = (value: unknown) => { if (!done) { done = true; succeed(value); } };
+  const notOk = (error: unknown) => { if (!done) { done = true; fail(error); } };
+  const callback = (error?: unknown, value?: unknown) => {
+    if (error !== undefined && error !== null) notOk(error);
+    else ok(value);
+  };
+  let returned: unknown;
+  try {
+    returned = fn(...args, callback);
+  } catch (error) {
+    notOk(error);
+    return;
+  }
+  if (isThenable(returned)) {
     try {
-      returned = fn(...args, callback);
+      returned.then(ok, (error: unknown) => notOk(error ?? new Error(`handler rejected with ${String(error)}`)));
     } catch (error) {
-      fail(error);
-      return;
+      notOk(error); // a thenable whose then() throws
     }
-    if (isThenable(returned)) {
-      returned.then(succeed, (error: unknown) => fail(error ?? new Error(`handler rejected with ${String(error)}`)));
-    } else if (fn.length <= args.length) {
-      succeed(returned);
-    }
-  });
+  } else if (fn.length <= args.length) {
+    ok(returned);
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

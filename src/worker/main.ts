@@ -17,7 +17,7 @@ import { claimTask, markLineWritten } from '../executor/claims.js';
 import { BEAT_INTERVAL_MS, Heartbeat } from '../executor/heartbeats.js';
 import { InvocationContext, LazyAbort, type ContextClass } from './context.js';
 import { loadFunction } from './handler-loader.js';
-import { callUserFunction, parseEvent, serializeResult } from './invoke.js';
+import { callUser, callUserFunction, parseEvent, serializeResult } from './invoke.js';
 import { httpEvent, httpResult } from './http-event.js';
 import { enableTypeScript } from './typescript.js';
 import { correlateConsole, invocationStore, scrub, type InvocationScope } from './log-correlation.js';
@@ -141,59 +141,81 @@ function holdsTypeScript(codeRoot: string, spec: string): boolean {
 }
 
 /** Runs one invocation. Never throws: every outcome is a TaskResult. */
-export default async function runTask(req: TaskRequest): Promise<TaskResult> {
+export default function runTask(req: TaskRequest): TaskResult | Promise<TaskResult> {
   // A placeholder that only made the pool start a thread (worker-pool.ts addThread).
   if (req.slot < 0) return { kind: 'skipped' };
   if (!claimTask(claims, req.slot, req.token, threadId, concurrency)) return { kind: 'skipped' };
   if (initError !== undefined) return finish({ kind: 'error', error: initError, initFailed: true, threadId, memoryBytes: 0 });
   if (Date.now() >= req.deadlineMs) return finish({ kind: 'aborted', threadId, memoryBytes: 0 });
-
-  const abort = new LazyAbort();
-  let interrupt!: (result: TaskResult) => void;
-  const interrupted = new Promise<TaskResult>((resolve) => { interrupt = resolve; });
-  const scope: Running = {
-    requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt, slot: req.slot,
-  };
-  // The platform's start line goes out just before the handler's first line, written here at once
-  // as they are; a handler that logs nothing leaves it to the main thread, which writes it (batched)
-  // before the end line. So an invocation that logs nothing never waits for stdout.
-  if (req.startLine !== undefined) {
-    const line = req.startLine;
-    scope.beforeFirstRecord = () => {
-      writeLine(line);
-      markLineWritten(claims, req.slot, req.token, concurrency);
+  // One promise per invocation: the handler's outcome, an abort and a stray error all end it
+  // through `end`, and the first one wins (the handler's own promise is abandoned after an abort).
+  return new Promise<TaskResult>((resolve) => {
+    let outcome: TaskResult | undefined;
+    /** True while the handler's first synchronous slice runs: an outcome then waits for it to return. */
+    let calling = true;
+    let syncMs: number | undefined;
+    const complete = (): void => {
+      running.delete(req.requestId);
+      if (running.size === 0) heart.idle();
+      else heart.beat();
+      const result = finish(outcome!);
+      if (result.kind !== 'skipped') result.syncMs = syncMs;
+      resolve(result);
     };
-  }
-  running.set(req.requestId, scope);
-  beating ??= setInterval(beatWhileBusy, BEAT_INTERVAL_MS).unref();
-  try {
-    const context = new Context(scope, req.deadlineMs, req.meta, config.function, abort);
-    const call = req.entry !== undefined
-      ? () => entryFunction(req.entry!).then((fn) => callUserFunction(fn, [context]))
-      : req.http !== undefined
-        ? () => callUserFunction(handler!, [httpEvent(req.http!, req.body, req.requestId), context])
-        : () => callUserFunction(handler!, [parseEvent(req.body, config.payloadCodec), context]);
-    heart.calling(req.slot);
-    const calledAt = performance.now();
-    const returned = invocationStore.run(scope, call);
-    const syncMs = performance.now() - calledAt;
-    heart.returned();
-    const completed = returned
-      .then(
-        (value): TaskResult => req.http !== undefined
+    const end = (result: TaskResult): void => {
+      if (outcome !== undefined) return;
+      outcome = result;
+      if (!calling) complete();
+    };
+    const failed = (error: unknown): void => end({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 });
+    const succeeded = (value: unknown): void => {
+      let result: TaskResult;
+      try {
+        result = req.http !== undefined
           ? { kind: 'ok', ...httpResult(value, config.maxResponseBytes), threadId, memoryBytes: 0 }
-          : { kind: 'ok', body: serializeResult(value, config.maxResponseBytes, config.maxResponseBytesFrom, config.payloadCodec), threadId, memoryBytes: 0 },
-        (error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }),
-      )
-      .catch((error: unknown): TaskResult => ({ kind: 'error', error: userError(error), threadId, memoryBytes: 0 }));
-    const result = finish(await Promise.race([completed, interrupted]));
-    if (result.kind !== 'skipped') result.syncMs = syncMs;
-    return result;
-  } finally {
-    running.delete(req.requestId);
-    if (running.size === 0) heart.idle();
-    else heart.beat();
-  }
+          : { kind: 'ok', body: serializeResult(value, config.maxResponseBytes, config.maxResponseBytesFrom, config.payloadCodec), threadId, memoryBytes: 0 };
+      } catch (error) {
+        return failed(error);
+      }
+      end(result);
+    };
+    const abort = new LazyAbort();
+    const scope: Running = {
+      requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt: end, slot: req.slot,
+    };
+    // The platform's start line goes out just before the handler's first line, written here at once
+    // as they are; a handler that logs nothing leaves it to the main thread, which writes it (batched)
+    // before the end line. So an invocation that logs nothing never waits for stdout.
+    if (req.startLine !== undefined) {
+      const line = req.startLine;
+      scope.beforeFirstRecord = () => {
+        writeLine(line);
+        markLineWritten(claims, req.slot, req.token, concurrency);
+      };
+    }
+    running.set(req.requestId, scope);
+    beating ??= setInterval(beatWhileBusy, BEAT_INTERVAL_MS).unref();
+    try {
+      const context = new Context(scope, req.deadlineMs, req.meta, config.function, abort);
+      const call = req.entry !== undefined
+        ? () => { entryFunction(req.entry!).then((fn) => callUser(fn, [context], succeeded, failed), failed); }
+        : req.http !== undefined
+          ? () => callUser(handler!, [httpEvent(req.http!, req.body, req.requestId), context], succeeded, failed)
+          : () => callUser(handler!, [parseEvent(req.body, config.payloadCodec), context], succeeded, failed);
+      heart.calling(req.slot);
+      const calledAt = performance.now();
+      try {
+        invocationStore.run(scope, call);
+      } finally {
+        syncMs = performance.now() - calledAt;
+        heart.returned();
+      }
+    } catch (error) {
+      failed(error);
+    }
+    calling = false;
+    if (outcome !== undefined) complete();
+  });
 }
 
 function beatWhileBusy(): void {
