@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PullEmulator } from '../dist/emulator/index.js';
@@ -74,25 +74,5 @@ test('bootstrap gives the runtime a 4 MB young generation, unless NODE_OPTIONS n
       await new Promise((resolve) => child.once('exit', resolve));
       await emulator.close();
     }
-  }
-});
-
-test("bootstrap fixes glibc's mmap threshold, unless the user set a glibc.malloc value", () => {
-  // A stand-in for node that prints the GLIBC_TUNABLES it was started with. (The runtime's own
-  // /proc/<pid>/environ will not do: glibc rewrites that copy of the variable as it reads it.)
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fnpool-tunables-'));
-  const fakeNode = path.join(dir, 'node');
-  writeFileSync(fakeNode, '#!/bin/sh\nprintf "%s" "${GLIBC_TUNABLES-unset}"\n', { mode: 0o755 });
-  const ours = 'glibc.malloc.mmap_threshold=131072';
-  const cases = [
-    [{}, ours],
-    [{ GLIBC_TUNABLES: 'glibc.pthread.rseq=1' }, `glibc.pthread.rseq=1:${ours}`],
-    [{ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'glibc.malloc.arena_max=2'],
-    [{ MALLOC_TRIM_THRESHOLD_: '262144' }, 'unset'],
-    [{ MALLOC_MMAP_THRESHOLD_: '262144', GLIBC_TUNABLES: 'glibc.pthread.rseq=1' }, 'glibc.pthread.rseq=1'],
-  ];
-  for (const [extra, expected] of cases) {
-    const out = execFileSync('dash', [BOOTSTRAP], { env: { PATH: process.env.PATH, FNPOOL_NODE: fakeNode, ...extra }, encoding: 'utf8' });
-    assert.equal(out, expected, JSON.stringify(extra));
   }
 });
