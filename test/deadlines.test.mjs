@@ -27,8 +27,10 @@ forEachPlatform((platform) => {
       const res = await rt.invoke({ action: 'cooperative' }, { requestId: 'coop-1' });
       assert.equal(res.error.errorType, 'Runtime.Timeout');
       const record = await rt.waitForLog((r) => r.requestId === 'coop-1' && /signal aborted/.test(r.msg ?? ''), 2000);
-      const ms = Number(/after (\d+) ms/.exec(record.msg)[1]);
-      assert.ok(ms >= TIMEOUT_S * 1000 - 50 && ms < TIMEOUT_S * 1000 + 300, record.msg);
+      // Measured against the deadline, not the handler's start: on a loaded machine the handler
+      // may start tens of ms after the invocation arrived, and the deadline counts from arrival.
+      const past = Number(/, (-?\d+) ms past the deadline/.exec(record.msg)[1]);
+      assert.ok(past >= -50 && past < 300, record.msg);
       assert.match(record.msg, /Runtime\.Timeout/);
     });
 
