@@ -43,7 +43,14 @@ forEachPlatform((platform) => {
       assert.equal(res.error.errorType, 'Runtime.Timeout');
       const late = res.answeredAt - res.handedOutAt - TIMEOUT_S * 1000;
       assert.ok(late < 100, `timeout answered ${late.toFixed(1)} ms late`);
-      for (const n of await Promise.all(neighbours)) assert.equal(n.ok, true, `${n.requestId}: ${JSON.stringify(n.error)}`);
+      const failed = (await Promise.all(neighbours)).filter((n) => !n.ok);
+      if (failed.length > 0) {
+        // What the runtime said about them and about its threads, to tell where they waited.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const ids = new Set(failed.map((n) => n.requestId));
+        const said = rt.records.filter((r) => ids.has(r.requestId) || /thread/.test(r.msg ?? '')).map((r) => JSON.stringify(r));
+        assert.fail(`${failed.map((n) => `${n.requestId}: ${JSON.stringify(n.error)}`).join('\n')}\n${said.join('\n')}`);
+      }
       const stopped = await rt.waitForLog((r) => /stopping worker thread/.test(r.msg ?? '') && /spin-1/.test(r.msg), 2000);
       const stoppedAfter = new Date(stopped.time).getTime() - t0;
       assert.ok(stoppedAfter < TIMEOUT_S * 1000 + 1000, `thread stopped ${stoppedAfter} ms after the invocation was sent`);

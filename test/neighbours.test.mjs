@@ -99,6 +99,35 @@ forEachPlatform((platform) => {
         await rt.stop();
       }
     });
+    test('what had to wait for a thread to start moves to a loaded thread as soon as that one has room', async () => {
+      // Each thread takes 2 s to load the function; 2 threads, 3 invocations per thread.
+      const rt = await startRuntime({ platform, env: { RUNTIME_CPU: '2', RUNTIME_TIMEOUT: '4', FNPOOL_TASKS_PER_THREAD: '3', BEHAVIOURS_LOAD_MS: '2000' } });
+      try {
+        // A loop holds one thread for 1.5 s and three sleeps fill the other for 0.9 s. What arrives
+        // meanwhile makes the pool start threads, and is placed on the first one: the only thread
+        // with room once it has started, though it has not loaded the function yet.
+        const loop = rt.invoke({ action: 'spin', ms: 1500 });
+        await pause(60);
+        const fill = Array.from({ length: 3 }, () => rt.call({ action: 'sleep', ms: 900 }));
+        await pause(300);
+        const waiting = [];
+        for (let i = 0; i < 2; i++) {
+          waiting.push(rt.invoke({ action: 'sleep', ms: 50 }, { requestId: `waiting-${i}` }));
+          await pause(100);
+        }
+        const filled = await Promise.all(fill);
+        // Each ran on the thread the sleeps freed at ~0.9 s, not on a new one at ~2.4 s.
+        for (const res of await Promise.all(waiting)) {
+          assert.equal(res.ok, true, `${res.requestId}: ${JSON.stringify(res.error)}`);
+          const took = res.answeredAt - res.handedOutAt;
+          assert.ok(took < 1300, `${res.requestId} answered ${took.toFixed(0)} ms after it was sent`);
+          assert.equal(JSON.parse(res.body).threadId, filled[0].threadId, res.requestId);
+        }
+        assert.equal((await loop).ok, true);
+      } finally {
+        await rt.stop();
+      }
+    });
     if (platform === 'functiongraph') {
       test('once threads have been lost with their invocations, one waits for a free thread rather than start beside another', async () => {
         // Two threads at most: the pool cannot grow out of the choice.

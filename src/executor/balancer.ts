@@ -7,7 +7,8 @@
 // queue, which any thread that frees up serves, and a stand-in thread starts.
 //
 // An arriving task never waits for a thread to start while a loaded thread that turns has room:
-// threads still loading the handler come last. The learned co-residency (thread-sizer.ts) is a
+// threads still loading the handler come last, and a task placed on one (every loaded thread was
+// full or held) moves when a loaded thread has room (the executor's #stealFromBusy). The learned co-residency (thread-sizer.ts) is a
 // preference among loaded threads: when each has as many invocations as should share one, the
 // task still goes to the least loaded of them, and the balancer asks for more threads (crowded),
 // which start beside the running ones and take the next tasks once loaded. A burst thus costs

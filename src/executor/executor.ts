@@ -538,15 +538,20 @@ export class Executor {
     }
   }
 
-  /** Some threads are saturated and another can take work: move the tasks that wait behind them. */
+  /**
+   * Some threads are saturated or still starting, and another can take work: move the tasks that
+   * wait on them. One waiting for a thread to start moves only to a thread that has loaded the
+   * handler and has room: a start can take a second on a loaded machine, and an arriving task
+   * would not have been placed there while such a thread had room (balancer.ts).
+   */
   #stealFromBusy(): void {
     const cutoff = performance.now() - STEAL_AFTER_MS;
     const { busy, ready } = this.#workers;
+    let roomOnAReadyThread: boolean | undefined;
     for (const job of this.#jobs) {
-      // A thread still loading the handler is busy too, but the task starts there once it has.
       const placed = this.#placement[job.slot.index];
-      if (job.answered || job.dispatchedAt > cutoff || !busy.has(placed) || !ready.has(placed) ||
-          this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      if (job.answered || placed === 0 || job.dispatchedAt > cutoff || this.#claims.startedOn(job.slot.index) !== undefined) continue;
+      if (ready.has(placed) ? !busy.has(placed) : !(roomOnAReadyThread ??= this.#growth.roomOnAReadyThread())) continue;
       if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
     }
   }

@@ -4,7 +4,8 @@
 // - every 40 ms, each thread's event-loop utilization since the last sample (read from the main
 //   thread, so it works even when the thread is stuck). A thread ~fully busy is marked busy — the
 //   balancer places new tasks elsewhere — and when a responsive thread exists the executor is told,
-//   so that tasks waiting behind a busy thread can be moved (docs/pitfalls.md: piscina's threads and ELU).
+//   so that tasks waiting behind a busy thread, or for a thread to start, can be moved
+//   (docs/pitfalls.md: piscina's threads and ELU).
 import type { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { Heartbeats } from './heartbeats.js';
@@ -29,7 +30,7 @@ export class HealthMonitor {
    * @param threads the pool's live threads
    * @param busy filled with the saturated threads at each sample (the balancer reads it)
    * @param excluded threads that take no new work anyway (being retired or stopped)
-   * @param onBusy called after a sample that found busy threads and a responsive one
+   * @param onBusy called after a sample that found busy or starting threads and a responsive one
    * @param onBlocked called with the threads whose event loop has stopped turning, at each check that finds one
    * @param onHeldSlice called once per slice that holds a thread for BLOCKED_AFTER_MS or more
    * @param onSample called after each utilization sample
@@ -80,17 +81,20 @@ export class HealthMonitor {
   #sample(): void {
     this.busy.clear();
     let responsive = false;
+    let starting = false;
     for (const worker of this.threads()) {
       const previous = this.#elu.get(worker.threadId);
       const now = worker.performance.eventLoopUtilization();
       this.#elu.set(worker.threadId, now);
       if (previous !== undefined && worker.performance.eventLoopUtilization(now, previous).utilization >= BUSY_UTILIZATION) {
         this.busy.add(worker.threadId);
-      } else if (!this.excluded.has(worker.threadId) && this.ready.has(worker.threadId)) {
+      } else if (!this.ready.has(worker.threadId)) {
+        starting = true;
+      } else if (!this.excluded.has(worker.threadId)) {
         responsive = true;
       }
     }
-    if (this.busy.size > 0 && responsive) this.onBusy();
+    if ((this.busy.size > 0 || starting) && responsive) this.onBusy();
     this.onSample();
   }
 }

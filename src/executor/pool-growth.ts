@@ -149,7 +149,16 @@ export class PoolGrowth {
 
   /** Whether some thread that turns its event loop has room (counted from the invocations in flight). */
   roomOnATurningThread(inFlight = this.inFlight()): boolean {
-    const candidates = this.workers.threads.map((worker) => ({ id: worker.threadId, currentUsage: inFlight.perThread.get(worker.threadId) ?? 0 }));
+    return this.#room(this.workers.threads, inFlight);
+  }
+
+  /** Whether some thread that has loaded the handler, and turns its event loop, has room. */
+  roomOnAReadyThread(): boolean {
+    return this.#room(this.workers.threads.filter((worker) => this.workers.ready.has(worker.threadId)), this.inFlight());
+  }
+
+  #room(threads: readonly Worker[], inFlight: InFlight): boolean {
+    const candidates = threads.map((worker) => ({ id: worker.threadId, currentUsage: inFlight.perThread.get(worker.threadId) ?? 0 }));
     return bestThread(this.workers, this.config.tasksPerThread, candidates) !== null;
   }
 
