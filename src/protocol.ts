@@ -106,7 +106,8 @@ export type TaskResult = OkResult | ErrorResult | SkippedResult | AbortedResult;
 export type ControlMessage =
   | { type: 'loaded'; threadId: number }
   | { type: 'ready'; threadId: number; initDurationMs: number; error?: WireError }
-  | { type: 'abort'; requestId: string; reason: AbortReason }
+  /** The dispatch of the given admission slot and token: a request id may repeat (a push platform's caller chooses it). */
+  | { type: 'abort'; slot: number; token: number; reason: AbortReason }
   | { type: 'abort-all'; reason: 'shutdown' };
 
 /** Why a running invocation is ended early: its deadline, the runtime stopping, or its caller gone (HTTP mode). */

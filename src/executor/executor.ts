@@ -15,7 +15,7 @@ import type { Piscina } from 'piscina';
 import type { RuntimeConfig } from '../config/config.js';
 import { ErrorType, runtimeError, type WireError } from '../errors.js';
 import { flushLogs, writeLine, type Logger } from '../logging/logger.js';
-import type { ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
+import type { AbortReason, ControlMessage, HttpRequestMeta, HttpResponseMeta, InvocationMeta, TaskRequest, TaskResult } from '../protocol.js';
 import { Admission, type Slot } from './admission.js';
 import { PLACEMENT, type PlacementTag } from './balancer.js';
 import type { Heartbeats } from './heartbeats.js';
@@ -62,7 +62,7 @@ const SHUTDOWN_ABORT_GRACE_MS = 250;
 
 /** Who took a thread down, as far as can be told. */
 type Culprit =
-  | { kind: 'invocation'; requestId: string; what: string }
+  | { kind: 'invocation'; job: Job; what: string }
   /** The runtime stopped the thread (retired it): everyone on it is a bystander. */
   | { kind: 'none' }
   | { kind: 'unknown' };
@@ -109,7 +109,7 @@ export class Executor {
   readonly #excluded: Set<number>;
   readonly #health: HealthMonitor;
   /** Why a thread was terminated, for the invocations that die with it. */
-  readonly #stopReasons = new Map<number, { reason: string; culprit?: string }>();
+  readonly #stopReasons = new Map<number, { reason: string; culprit?: Job }>();
   /** Per dead thread, decided at its first lost task (before any task of it is run again). */
   readonly #culprits = new Map<number, Culprit>();
   readonly #retiring = new Map<number, string>();
@@ -217,19 +217,25 @@ export class Executor {
   }
 
   /**
-   * The caller went away (HTTP mode): the invocation is answered Runtime.Cancelled (for the logs:
-   * nobody reads the answer) and its context.signal aborts, which ends it on its worker and frees
-   * its slot; one that had not started never will. A handler that ignores the abort while holding
-   * its thread is still stopped at its deadline.
+   * The caller of `inv` (the object given to run) went away (HTTP mode, OpenEdge): it is answered
+   * Runtime.Cancelled (for the logs: nobody reads the answer) and its context.signal aborts, which
+   * ends it on its worker and frees its slot; one that had not started never will. A handler that
+   * ignores the abort while holding its thread is still stopped at its deadline. Found by identity:
+   * a push platform's caller chooses the request id, and two may share one.
    */
-  cancel(requestId: string): void {
+  cancel(inv: Invocation): void {
     for (const job of this.#jobs) {
-      if (job.inv.requestId !== requestId || job.answered) continue;
+      if (job.inv !== inv || job.answered) continue;
       this.#answer(job, { ok: false, error: runtimeError(ErrorType.Cancelled, 'the caller went away before the answer') });
       if (this.#claims.startedOn(job.slot.index) === undefined && this.#claims.revoke(job.slot.index, job.token)) this.#release(job);
-      else this.#control.postMessage({ type: 'abort', requestId, reason: 'cancelled' } satisfies ControlMessage);
+      else this.#abort(job, 'cancelled');
       return;
     }
+  }
+
+  /** Aborts the handler's context.signal on its thread, and ends its task there. */
+  #abort(job: Job, reason: AbortReason): void {
+    this.#control.postMessage({ type: 'abort', slot: job.slot.index, token: job.token, reason } satisfies ControlMessage);
   }
 
   #dispatch(job: Job): void {
@@ -292,13 +298,13 @@ export class Executor {
       return;
     }
     const culprit = this.#culpritOf(threadId, error);
-    if (culprit.kind === 'unknown' || (culprit.kind === 'invocation' && culprit.requestId === job.inv.requestId)) {
+    if (culprit.kind === 'unknown' || (culprit.kind === 'invocation' && culprit.job === job)) {
       this.#answer(job, { ok: false, error: this.#describeLoss(job, error) });
       this.#release(job);
       return;
     }
     // A neighbour: it had started beside the invocation that took the thread down.
-    const cause = culprit.kind === 'invocation' ? `invocation ${culprit.requestId} ${culprit.what}` : 'the thread was replaced';
+    const cause = culprit.kind === 'invocation' ? `invocation ${culprit.job.inv.requestId} ${culprit.what}` : 'the thread was replaced';
     if (this.#mayRunAgain(job) && job.reruns === 0 && !job.answered && Date.now() < job.inv.deadlineMs) {
       job.reruns += 1;
       this.#log.warn({ requestId: job.inv.requestId, threadId }, `running the invocation again on another thread: ${cause}`);
@@ -343,11 +349,11 @@ export class Executor {
     const stopped = this.#stopReasons.get(threadId);
     const onThread = [...this.#jobs].filter((j) => this.#claims.startedOn(j.slot.index) === threadId);
     if (stopped !== undefined) {
-      culprit = stopped.culprit === undefined ? { kind: 'none' } : { kind: 'invocation', requestId: stopped.culprit, what: 'kept it busy past its deadline' };
+      culprit = stopped.culprit === undefined ? { kind: 'none' } : { kind: 'invocation', job: stopped.culprit, what: 'kept it busy past its deadline' };
     } else if ((error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' && onThread.length > 0) {
       // No task can start on a thread while a synchronous loop holds it: the last one to start is the one that ran out.
       const last = onThread.reduce((a, b) => (this.#claims.startOrder(b.slot.index) > this.#claims.startOrder(a.slot.index) ? b : a));
-      culprit = { kind: 'invocation', requestId: last.inv.requestId, what: 'ran out of memory' };
+      culprit = { kind: 'invocation', job: last, what: 'ran out of memory' };
     } else {
       culprit = { kind: 'unknown' };
     }
@@ -370,7 +376,7 @@ export class Executor {
 
   #onDeadline(job: Job): void {
     this.#answer(job, { ok: false, error: this.#deadlineError(job) });
-    this.#control.postMessage({ type: 'abort', requestId: job.inv.requestId, reason: 'timeout' } satisfies ControlMessage);
+    this.#abort(job, 'timeout');
     job.graceTimer = setTimeout(() => this.#freeStuck(job), STUCK_GRACE_MS);
   }
 
@@ -423,10 +429,10 @@ export class Executor {
         return;
       }
     }
-    this.#stopThread(threadId, `invocation ${job.inv.requestId} kept it busy past its deadline`, job.inv.requestId);
+    this.#stopThread(threadId, `invocation ${job.inv.requestId} kept it busy past its deadline`, job);
   }
 
-  #stopThread(threadId: number, reason: string, culprit?: string): void {
+  #stopThread(threadId: number, reason: string, culprit?: Job): void {
     if (this.#stopReasons.has(threadId)) return;
     this.#stopReasons.set(threadId, { reason, culprit });
     this.#excluded.add(threadId);

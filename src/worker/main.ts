@@ -47,8 +47,14 @@ interface Running extends InvocationScope {
   /** Ends the task now (deadline, shutdown, stray error); the handler's own promise is abandoned. */
   interrupt(result: TaskResult): void;
   readonly slot: number;
+  /** Which dispatch of the slot this is (claims.ts). */
+  readonly token: number;
 }
-const running = new Map<string, Running>();
+/**
+ * By admission slot: a slot has one invocation at a time, where a request id may repeat (a push
+ * platform's caller chooses it; two at once under one id would end or abort each other).
+ */
+const running = new Map<number, Running>();
 
 /** Set when this thread must be replaced once its current invocations end. */
 let retireReason: string | undefined;
@@ -155,7 +161,7 @@ export default function runTask(req: TaskRequest): TaskResult | Promise<TaskResu
     let calling = true;
     let syncMs: number | undefined;
     const complete = (): void => {
-      running.delete(req.requestId);
+      running.delete(req.slot);
       if (running.size === 0) heart.idle();
       else heart.beat();
       const result = finish(outcome!);
@@ -181,7 +187,7 @@ export default function runTask(req: TaskRequest): TaskResult | Promise<TaskResu
     };
     const abort = new LazyAbort();
     const scope: Running = {
-      requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt: end, slot: req.slot,
+      requestId: req.requestId, secrets: req.meta.secrets ?? [], traceId: req.meta.traceId, abort, interrupt: end, slot: req.slot, token: req.token,
     };
     // The platform's start line goes out just before the handler's first line, written here at once
     // as they are; a handler that logs nothing leaves it to the main thread, which writes it (batched)
@@ -193,7 +199,7 @@ export default function runTask(req: TaskRequest): TaskResult | Promise<TaskResu
         markLineWritten(claims, req.slot, req.token, concurrency);
       };
     }
-    running.set(req.requestId, scope);
+    running.set(req.slot, scope);
     beating ??= setInterval(beatWhileBusy, BEAT_INTERVAL_MS).unref();
     try {
       const context = new Context(scope, req.deadlineMs, req.meta, config.function, abort);
@@ -273,8 +279,8 @@ function mb(bytes: number): number {
 
 function onControl(message: ControlMessage): void {
   if (message.type === 'abort') {
-    const scope = running.get(message.requestId);
-    if (scope) abort(scope, message.reason);
+    const scope = running.get(message.slot);
+    if (scope !== undefined && scope.token === message.token) abort(scope, message.reason);
   } else if (message.type === 'abort-all') {
     for (const scope of running.values()) abort(scope, message.reason);
   }
@@ -286,6 +292,13 @@ function abort(scope: Running, reason: AbortReason): void {
     : new RuntimeError(ErrorType.Shutdown, 'the runtime is shutting down');
   scope.abort.abort(error);
   scope.interrupt({ kind: 'aborted', threadId, memoryBytes: 0 });
+}
+
+/** The invocation whose async context this is, if it is still running here. */
+function runningAs(scope: InvocationScope | undefined): Running | undefined {
+  const slot = (scope as Partial<Running> | undefined)?.slot;
+  const owner = slot === undefined ? undefined : running.get(slot);
+  return owner === scope ? owner : undefined;
 }
 
 /**
@@ -308,7 +321,7 @@ function installCrashGuards(): void {
     }
     const wire = userError(error);
     const scope = invocationStore.getStore();
-    const owner = scope === undefined ? undefined : running.get(scope.requestId);
+    const owner = runningAs(scope);
     retireReason ??= `${type} in ${scope?.requestId ?? 'code outside any invocation'}`;
     if (owner !== undefined) {
       owner.interrupt({
@@ -329,8 +342,7 @@ function installCrashGuards(): void {
   process.on('unhandledRejection', stray(ErrorType.UnhandledPromiseRejection));
 
   process.exit = ((code?: number | string | null) => {
-    const scope = invocationStore.getStore();
-    const owner = scope === undefined ? undefined : running.get(scope.requestId);
+    const owner = runningAs(invocationStore.getStore());
     if (owner === undefined) return exit(code as number | undefined);
     const shown = code === undefined || code === null ? '' : String(code);
     retireReason ??= `process.exit(${shown}) in ${owner.requestId}`;

@@ -217,7 +217,7 @@ export class HttpAdapter implements Adapter {
       inv.startLine = wired.startLine;
       const initFailure = this.#executor.initFailure;
       // A caller that goes away aborts its invocation (and frees its slot).
-      const gone = () => { if (!res.writableEnded) this.#executor.cancel(requestId); };
+      const gone = () => { if (!res.writableEnded) this.#executor.cancel(inv); };
       res.once('close', gone);
       outcome = await (wired.done
         ? this.#executor.settle(inv, admitted, initFailure !== undefined ? { ok: false, error: initFailure } : { ok: true, body: 'null' })

@@ -13,8 +13,7 @@
 //
 // Bad input is refused before it takes a slot, INVALID_ARGUMENT (wire.ts): a message that is not
 // protobuf, a FunctionInvokeID that is too long or holds control characters, and one that names
-// a call still in flight — two invocations under one id would be one for the executor, and the
-// cancel of either would end the other.
+// a call still in flight — an id names one invocation: its log records are told apart by it.
 //
 // Connections: the server pings each one every FNPOOL_GRPC_KEEPALIVE_MS and closes one that does
 // not answer within half that. Besides a client gone without a word, that ends a connection
@@ -158,7 +157,7 @@ export class GrpcAdapter implements Adapter {
       recordInvocation(this.#log, inv, outcome, undefined);
     } else {
       // A call the client cancels aborts its invocation (and frees its slot).
-      const gone = () => { if (beforeDeadline()) this.#executor.cancel(requestId); };
+      const gone = () => { if (beforeDeadline()) this.#executor.cancel(inv); };
       call.once('cancelled', gone);
       outcome = await this.#executor.run(inv, admitted);
       call.off('cancelled', gone);
