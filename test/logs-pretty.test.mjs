@@ -1,7 +1,8 @@
-// `fnpool start`'s log format through the real CLI: `--log-format text` (or FNPOOL_LOG_FORMAT=text,
-// the default on a terminal) shows the runtime's records as lines for people — time, level, request
-// id, message, fields as key=value, a message's further lines and an error's stack indented below
-// it — while piped output stays one JSON object per line, and --log-format wins over the variable.
+// The runtime's log format through the real CLI (`fnpool start`, `invoke --dir`, `bench`):
+// `--log-format text` (or FNPOOL_LOG_FORMAT=text, the default on a terminal) shows the runtime's
+// records as lines for people — time, level, request id, message, fields as key=value, a message's
+// further lines and an error's stack indented below it — while piped output stays one JSON object
+// per line, and --log-format wins over the variable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -96,6 +97,25 @@ test('--log-format json wins over FNPOOL_LOG_FORMAT=text', async () => {
 test('a log format that does not exist is a usage error, from the flag or the variable', async () => {
   assertUsageError(await run(['start', dir, '--log-format', 'pretty-please']), /--log-format pretty-please: .*text, json, tsv/, 'start');
   assertUsageError(await run(['start', dir], { env: { FNPOOL_LOG_FORMAT: 'xml' } }), /FNPOOL_LOG_FORMAT xml: .*text, json, tsv/, 'start');
+});
+
+test('fnpool invoke --dir and fnpool bench take --log-format too, and check it as start does', async () => {
+  const invoked = await run(['invoke', '--dir', dir, '--log-format', 'text', '--request-id', 'req-9', '{"action":"log"}']);
+  assert.equal(invoked.code, 0, invoked.stderr);
+  assert.deepEqual(JSON.parse(invoked.stdout), { ok: true });
+  // The runtime's logs on stderr, as lines for people (the helpers set FNPOOL_LOG_FORMAT=json: the flag wins).
+  assert.equal(invoked.stderr.split('\n').filter((l) => l.startsWith('{')).length, 0, invoked.stderr);
+  assert.match(invoked.stderr, new RegExp(`^${TIME} INFO  req-9 invocation finished outcome=success `, 'm'));
+
+  const benched = await run(['bench', dir, '--count', '5', '--warmup', '0', '--logs', '--log-format', 'text']);
+  assert.equal(benched.code, 0, benched.stderr);
+  assert.match(benched.stderr, new RegExp(`^${TIME} INFO  \\S+ invocation finished outcome=success `, 'm'));
+  assert.equal(benched.stderr.split('\n').filter((l) => l.startsWith('{"level"')).length, 0, benched.stderr);
+
+  assertUsageError(await run(['invoke', '--dir', dir, '--log-format', 'yaml']), /--log-format yaml: .*text, json, tsv/, 'invoke');
+  assertUsageError(await run(['bench', dir], { env: { FNPOOL_LOG_FORMAT: 'xml' } }), /FNPOOL_LOG_FORMAT xml: .*text, json, tsv/, 'bench');
+  // A running platform's runtime was started with its own format.
+  assertUsageError(await run(['invoke', '--log-format', 'text', '{}']), /--log-format chooses how a function runs: it needs --dir/, 'invoke');
 });
 
 test("Lambda's Text format (tsv): a request id with a tab or a line break cannot shift the columns or split the record", async () => {

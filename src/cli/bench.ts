@@ -25,7 +25,7 @@ import { histogram, type Bucket, type Summary } from '../loadgen/stats.js';
 import { EXIT_FUNCTION_ERROR, EXIT_OK, fnpoolVersion, parse, shownPath, toNumber, UsageError } from './args.js';
 import { svgHistogram, textHistogram } from './bench-charts.js';
 import { readEvent, type EventSource } from './event-input.js';
-import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, PACKAGE_JSON_HELP, resolveSettings, type FunctionSettings } from './function-settings.js';
+import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, PACKAGE_JSON_HELP, resolveSettings, withLogFormat, type FunctionSettings } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 
 export const HELP = `Usage: fnpool bench [dir] [options]
@@ -110,6 +110,10 @@ interface Plan {
   eventFrom: string;
   json: boolean;
   logs: boolean;
+  /** The runtime's environment, with --log-format's choice in it. */
+  env: NodeJS.ProcessEnv;
+  /** --log-format or FNPOOL_LOG_FORMAT, when given. */
+  logFormat: string | undefined;
   /** --out: where the SVG histogram goes (absolute), as given. */
   out: { file: string; given: string } | undefined;
 }
@@ -137,7 +141,8 @@ export async function bench(argv: string[]): Promise<number> {
     : values.duration === undefined ? DEFAULT_DURATION_S : toNumber('--duration', values.duration, { min: 0.01, max: 86_400, unit: 'seconds' });
   const warmupS = values.warmup === undefined ? DEFAULT_WARMUP_S : toNumber('--warmup', values.warmup, { min: 0, max: 3600, unit: 'seconds' });
   const out = values.out === undefined ? undefined : { file: chartFile(values.out), given: values.out };
-  const settings = resolveSettings(positionals[0], values);
+  const { env, logFormat } = withLogFormat(values['log-format'], process.env);
+  const settings = resolveSettings(positionals[0], values, env);
   const { event, from: eventFrom } = await chooseEvent(settings.dir, values.event);
   const limits = settings.platform === 'http' ? HTTP_LIMITS[settings.knative ? 'knative' : 'fc']
     : settings.platform === 'openedge' ? OPENEDGE_LIMITS : emulatorWire(settings.platform).limits;
@@ -157,6 +162,8 @@ export async function bench(argv: string[]): Promise<number> {
     eventFrom,
     json: values.json === true,
     logs: values.logs === true,
+    env,
+    logFormat,
     out,
   });
 }
@@ -235,8 +242,9 @@ function fnpoolConcurrency(settings: FunctionSettings): number {
 
 async function run(plan: Plan): Promise<number> {
   const { settings } = plan;
-  // The runtime's logs cost what they cost in production, but go nowhere unless asked for.
-  const env = plan.logs ? process.env : { ...process.env, FNPOOL_LOG_FORMAT: process.env.FNPOOL_LOG_FORMAT ?? 'json' };
+  // The runtime's logs cost what they cost in production (the platform's format unless one is
+  // chosen), but go nowhere unless asked for.
+  const env = plan.logs || plan.logFormat !== undefined ? plan.env : { ...plan.env, FNPOOL_LOG_FORMAT: 'json' };
   const platform = await LocalPlatform.start({ settings, output: plan.logs ? 'stderr' : 'ignore', env });
   const progress = new ProgressLine(process.stderr.isTTY === true && !plan.logs, plan);
 

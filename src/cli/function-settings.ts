@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN_THREAD_RESERVE_MB, MIN_MEMORY_MB } from '../config/config.js';
+import { MAIN_THREAD_RESERVE_MB, MIN_MEMORY_MB, type LogFormat } from '../config/config.js';
 import { PULL_PLATFORMS, type PullPlatformName } from '../platforms/platform.js';
 import { fromEnv, toNumber, UsageError, type NumberRule } from './args.js';
 
@@ -57,6 +57,7 @@ export const FUNCTION_OPTIONS = {
   knative: { type: 'boolean' },
   topic: { type: 'string' },
   qos: { type: 'string' },
+  'log-format': { type: 'string' },
 } as const;
 
 /** The function options whose value is a number (a negative one is read as their value, not as a flag). */
@@ -74,7 +75,9 @@ export const FUNCTION_OPTIONS_HELP = `  --platform NAME      functiongraph, lamb
                        the runtime's minimum (${MIN_MEMORY_MB} MB)
   --cpus N             the function's CPUs              RUNTIME_CPU (1)
   --concurrency N      invocations in flight at once    FNPOOL_CONCURRENCY (threads × 8)
-  --bootstrap PATH     any custom-runtime executable    FNPOOL_BOOTSTRAP (fnpool's own bootstrap)`;
+  --bootstrap PATH     any custom-runtime executable    FNPOOL_BOOTSTRAP (fnpool's own bootstrap)
+  --log-format FORMAT  the runtime's logs: text (for    FNPOOL_LOG_FORMAT (text on a terminal,
+                       people), json or tsv             else the platform's: json, Lambda's tsv)`;
 
 export const PACKAGE_JSON_HELP = `The function's package.json may hold defaults for these under "fnpool", e.g.
   "fnpool": { "platform": "lambda", "handler": "index.handler", "initializer": "index.init", "timeout": 10,
@@ -82,6 +85,24 @@ export const PACKAGE_JSON_HELP = `The function's package.json may hold defaults 
 A flag wins over its environment variable, which wins over package.json.`;
 
 type FunctionFlags = { [K in Exclude<keyof typeof FUNCTION_OPTIONS, 'knative'>]?: string } & { knative?: boolean };
+
+const LOG_FORMATS = ['text', 'json', 'tsv'] as const satisfies readonly LogFormat[];
+
+/**
+ * The environment the local platform starts the runtime with: env, with FNPOOL_LOG_FORMAT set to
+ * --log-format when given. The runtime reads the variable itself; it is checked here, so that a bad
+ * one is a usage error, not a runtime that exits. Without either, the local platform chooses (text
+ * on a terminal).
+ */
+export function withLogFormat(flag: string | undefined, env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; logFormat?: string } {
+  const got = flag !== undefined ? { name: '--log-format', value: flag } : fromEnv(env, ['FNPOOL_LOG_FORMAT']);
+  if (got === undefined) return { env };
+  const format = got.value.trim().toLowerCase();
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`${got.name} ${got.value}: the runtime's logs can be ${LOG_FORMATS.join(', ')}`);
+  }
+  return { env: { ...env, FNPOOL_LOG_FORMAT: format }, logFormat: format };
+}
 
 interface Setting {
   env: readonly string[];

@@ -10,7 +10,7 @@ import { Agent, request } from 'undici';
 import { EmulatorError, isValidRequestId, REQUEST_ID_RULE, type InvokeError } from '../emulator/index.js';
 import { EXIT_FUNCTION_ERROR, EXIT_NO_ANSWER, EXIT_OK, fromEnv, parse, shownPath, toNumber, UsageError } from './args.js';
 import { readEvent, type EventSource } from './event-input.js';
-import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, resolveSettings } from './function-settings.js';
+import { FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, resolveSettings, withLogFormat } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 
 export const HELP = `Usage: fnpool invoke [event] [options]
@@ -105,7 +105,8 @@ export async function invoke(argv: string[]): Promise<number> {
   const wait = values.wait !== undefined ? { source: '--wait', raw: values.wait } : waitVar ? { source: waitVar.name, raw: waitVar.value } : undefined;
   const waitSeconds = wait === undefined ? undefined : toNumber(wait.source, wait.raw, { min: 0, max: 86_400, unit: 'seconds' });
 
-  const settings = values.dir !== undefined ? resolveSettings(values.dir, values) : undefined;
+  const { env } = values.dir !== undefined ? withLogFormat(values['log-format'], process.env) : { env: process.env };
+  const settings = values.dir !== undefined ? resolveSettings(values.dir, values, env) : undefined;
   const inline = positionals[0];
   let source: EventSource | undefined = inline === '-' || values.event === '-' ? { stdin: true }
     : values.event !== undefined ? { file: values.event }
@@ -123,7 +124,7 @@ export async function invoke(argv: string[]): Promise<number> {
 
   let answer: Answer;
   if (settings !== undefined) {
-    answer = await invokeOnce(event, settings, invokeType, requestId, values.quiet ? 'ignore' : 'stderr', waitSeconds, accepted);
+    answer = await invokeOnce(event, settings, env, invokeType, requestId, values.quiet ? 'ignore' : 'stderr', waitSeconds, accepted);
     if (answer.accepted) return EXIT_OK; // printed when it was accepted
   } else {
     const fromVar = fromEnv(process.env, ['FNPOOL_URL']);
@@ -211,13 +212,14 @@ async function invokeUrl(
 async function invokeOnce(
   event: Buffer,
   settings: ReturnType<typeof resolveSettings>,
+  env: NodeJS.ProcessEnv,
   invokeType: 'sync' | 'async',
   requestId: string | undefined,
   output: 'stderr' | 'ignore',
   waitSeconds: number | undefined,
   onAccepted: (requestId: string) => void,
 ): Promise<Answer> {
-  const platform = await LocalPlatform.start({ settings, output });
+  const platform = await LocalPlatform.start({ settings, output, env });
   const stopOnSignal = (): void => void platform.close().then(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);

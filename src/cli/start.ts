@@ -6,9 +6,8 @@
 // files change.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LogFormat } from '../config/config.js';
 import { fromEnv, parse, shownPath, toBoolean, toPort, UsageError } from './args.js';
-import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, PACKAGE_JSON_HELP, resolveSettings } from './function-settings.js';
+import { describeSettings, FUNCTION_OPTIONS, FUNCTION_OPTIONS_HELP, NUMBER_OPTIONS, PACKAGE_JSON_HELP, resolveSettings, withLogFormat } from './function-settings.js';
 import { LocalPlatform } from './local-platform.js';
 import { watchTree, type TreeWatcher } from './watch.js';
 
@@ -30,8 +29,6 @@ ${FUNCTION_OPTIONS_HELP}
   --host ADDRESS       interface of both                FNPOOL_HOST (127.0.0.1)
   -w, --watch          restart the bootstrap on changes FNPOOL_WATCH=1 (off)
                        in dir (node_modules and dot-folders are not watched)
-  --log-format FORMAT  the runtime's logs: text (for    FNPOOL_LOG_FORMAT (text on a terminal,
-                       people), json or tsv             else the platform's: json, Lambda's tsv)
   -h, --help           this help
 
 ${PACKAGE_JSON_HELP}
@@ -62,7 +59,6 @@ export async function start(argv: string[]): Promise<void> {
     'api-port': { type: 'string' },
     host: { type: 'string' },
     watch: { type: 'boolean', short: 'w' },
-    'log-format': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, [...NUMBER_OPTIONS, 'port', 'api-port']);
   if (values.help) {
@@ -70,9 +66,7 @@ export async function start(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.join(' ')}`);
-  const logFormat = chosenLogFormat(values['log-format'], process.env);
-  // The runtime reads FNPOOL_LOG_FORMAT itself; without one the local platform chooses (text on a terminal).
-  const env = logFormat === undefined ? process.env : { ...process.env, FNPOOL_LOG_FORMAT: logFormat };
+  const { env } = withLogFormat(values['log-format'], process.env);
   const settings = resolveSettings(positionals[0], values, env);
   const portOf = (flag: string, value: string | undefined, variable: string, fallback: number): number => {
     if (value !== undefined) return toPort(`--${flag}`, value);
@@ -153,19 +147,6 @@ export async function start(argv: string[]): Promise<void> {
       else void restart(file);
     });
   }
-}
-
-const LOG_FORMATS = ['text', 'json', 'tsv'] as const satisfies readonly LogFormat[];
-
-/** --log-format, else FNPOOL_LOG_FORMAT, checked here (a bad one is a usage error, not a runtime that exits). */
-function chosenLogFormat(flag: string | undefined, env: NodeJS.ProcessEnv): LogFormat | undefined {
-  const got = flag !== undefined ? { name: '--log-format', value: flag } : fromEnv(env, ['FNPOOL_LOG_FORMAT']);
-  if (got === undefined) return undefined;
-  const format = got.value.trim().toLowerCase();
-  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`${got.name} ${got.value}: the runtime's logs can be ${LOG_FORMATS.join(', ')}`);
-  }
-  return format as LogFormat;
 }
 
 function banner(title: string, dir: string, url: string, api: string, settings: string, bootstrap: string | undefined, watching: boolean): string {
