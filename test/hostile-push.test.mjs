@@ -162,7 +162,9 @@ describe('hostile input on the push platforms', { concurrency: true }, () => {
       assert.equal(jsonOf(result.responses[0]).errorType, 'Runtime.Timeout');
       const waited = Date.now() - t0;
       assert.ok(waited >= 950 && waited < 2_500, `answered after ${waited} ms`);
-      assert.equal(result.closedByPeer, true);
+      // Closed by the runtime: with a FIN, or with a reset when the client's next byte came after
+      // the runtime had stopped reading (TCP's answer to data sent to a closed socket).
+      assert.ok(result.closedByPeer || result.reset, `the connection stayed open: ${JSON.stringify({ error: result.error, timedOut: result.timedOut })}`);
       await settled(rt, 80);
       assert.equal(rt.ran.has('slow-body-1'), false);
     });
