@@ -39,7 +39,7 @@ export const KINDS = {
  * process — fnpool's real bootstrap, the sequential baseline, the inline loop, or any command.
  */
 export class Target {
-  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph', command, memory, concurrency, timeout = 60 }) {
+  static async start({ kind, name, handler = 'noop', env = {}, warmupEvent = {}, nodeArgs, bootstrap, platform = 'functiongraph', command, memory, concurrency, timeout = 60, stdout = 'pipe' }) {
     // The function's timeout (s): the deadline each Lambda and FC hand-out carries, FunctionGraph's RUNTIME_TIMEOUT.
     const emulator = await PullEmulator.start({ platform, port: 0, functionTimeoutMs: timeout * 1000 });
     // A kind of fnpool's, or any other runtime's command ([cmd, args]: AWS's client in scenario 7).
@@ -48,7 +48,9 @@ export class Target {
     // memory and (on Lambda: Managed Instances') concurrency asked for; the scenario's own variables last.
     const settings = { dir: handlerDir(handler), handler: 'index.handler', timeout, cpus: 2, memory, concurrency };
     const childEnv = { ...launchEnvironment(platform, settings, emulator.address, cleanEnv()), FNPOOL_LOG_LEVEL: 'warn', ...env };
-    const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(command ? { cwd: settings.dir } : {}) });
+    // stdout 'ignore': the runtime's logs go to /dev/null, as a platform's collector costs this
+    // machine nothing (read through a pipe, they cost the harness, which shares the cores).
+    const child = spawn(cmd, args, { env: childEnv, stdio: ['ignore', stdout, 'pipe'], ...(command ? { cwd: settings.dir } : {}) });
     return Target.readied(new Target(name ?? kind, kind, emulator, child), warmupEvent);
   }
 
@@ -71,7 +73,7 @@ export class Target {
     this.stderr = '';
     this.stdoutBytes = 0;
     this.stdoutTail = '';
-    child.stdout.on('data', (chunk) => {
+    child.stdout?.on('data', (chunk) => {
       this.stdoutBytes += chunk.length;
       this.stdoutTail = (this.stdoutTail + chunk.toString('utf8')).slice(-4000);
     });

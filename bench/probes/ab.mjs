@@ -5,7 +5,8 @@
 // each variant's throughput, runtime CPU µs per invocation and RSS per round, and the median of
 // the per-round throughput ratios to the first variant.
 //   node bench/probes/ab.mjs '<variants JSON>' [rounds 6] [load 16] [seconds 4] [handler noop] [event JSON {}, or @file]
-// A variant: { "kind": "fnpool"|"inline"|"sequential", "bootstrap": path, "env": {…}, "platform": "lambda", "concurrency": n }.
+// A variant: { "kind": "fnpool"|"inline"|"sequential", "bootstrap": path, "env": {…}, "platform": "lambda", "concurrency": n,
+// "stdout": "ignore" (the runtime's logs to /dev/null instead of a pipe the harness reads) } — Target.start's options.
 // e.g. info logs against warn, this checkout against another:
 //   node bench/probes/ab.mjs '{"info":{"env":{"FNPOOL_LOG_LEVEL":"info"}},"warn":{"env":{"FNPOOL_LOG_LEVEL":"warn"}}}' 8
 //   node bench/probes/ab.mjs '{"here":{},"there":{"bootstrap":"/other/checkout/bootstrap"}}'
