@@ -557,8 +557,12 @@ export class Executor {
     for (const job of this.#jobs) {
       const placed = this.#placement[job.slot.index];
       if (job.answered || placed === 0 || job.dispatchedAt > cutoff || this.#claims.startedOn(job.slot.index) !== undefined) continue;
-      if (ready.has(placed) ? !busy.has(placed) : !(roomOnAReadyThread ??= this.#growth.roomOnAReadyThread())) continue;
-      if (this.#claims.revoke(job.slot.index, job.token)) this.#dispatch(job);
+      const starting = !ready.has(placed);
+      if (starting ? !(roomOnAReadyThread ??= this.#growth.roomOnAReadyThread()) : !busy.has(placed)) continue;
+      if (!this.#claims.revoke(job.slot.index, job.token)) continue;
+      this.#dispatch(job);
+      // It took that room: look again before moving the next one, lest it go to a starting thread again.
+      if (starting) roomOnAReadyThread = undefined;
     }
   }
 
