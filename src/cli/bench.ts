@@ -112,8 +112,6 @@ interface Plan {
   logs: boolean;
   /** The runtime's environment, with --log-format's choice in it. */
   env: NodeJS.ProcessEnv;
-  /** --log-format or FNPOOL_LOG_FORMAT, when given. */
-  logFormat: string | undefined;
   /** --out: where the SVG histogram goes (absolute), as given. */
   out: { file: string; given: string } | undefined;
 }
@@ -141,7 +139,7 @@ export async function bench(argv: string[]): Promise<number> {
     : values.duration === undefined ? DEFAULT_DURATION_S : toNumber('--duration', values.duration, { min: 0.01, max: 86_400, unit: 'seconds' });
   const warmupS = values.warmup === undefined ? DEFAULT_WARMUP_S : toNumber('--warmup', values.warmup, { min: 0, max: 3600, unit: 'seconds' });
   const out = values.out === undefined ? undefined : { file: chartFile(values.out), given: values.out };
-  const { env, logFormat } = withLogFormat(values['log-format'], process.env);
+  const env = withLogFormat(values['log-format'], process.env);
   const settings = resolveSettings(positionals[0], values, env);
   const { event, from: eventFrom } = await chooseEvent(settings.dir, values.event);
   const limits = settings.platform === 'http' ? HTTP_LIMITS[settings.knative ? 'knative' : 'fc']
@@ -163,7 +161,6 @@ export async function bench(argv: string[]): Promise<number> {
     json: values.json === true,
     logs: values.logs === true,
     env,
-    logFormat,
     out,
   });
 }
@@ -244,7 +241,7 @@ async function run(plan: Plan): Promise<number> {
   const { settings } = plan;
   // The runtime's logs cost what they cost in production (the platform's format unless one is
   // chosen), but go nowhere unless asked for.
-  const env = plan.logs || plan.logFormat !== undefined ? plan.env : { ...plan.env, FNPOOL_LOG_FORMAT: 'json' };
+  const env = plan.logs || plan.env.FNPOOL_LOG_FORMAT ? plan.env : { ...plan.env, FNPOOL_LOG_FORMAT: 'json' };
   const platform = await LocalPlatform.start({ settings, output: plan.logs ? 'stderr' : 'ignore', env });
   const progress = new ProgressLine(process.stderr.isTTY === true && !plan.logs, plan);
 

@@ -94,14 +94,14 @@ const LOG_FORMATS = ['text', 'json', 'tsv'] as const satisfies readonly LogForma
  * one is a usage error, not a runtime that exits. Without either, the local platform chooses (text
  * on a terminal).
  */
-export function withLogFormat(flag: string | undefined, env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; logFormat?: string } {
+export function withLogFormat(flag: string | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const got = flag !== undefined ? { name: '--log-format', value: flag } : fromEnv(env, ['FNPOOL_LOG_FORMAT']);
-  if (got === undefined) return { env };
+  if (got === undefined) return env;
   const format = got.value.trim().toLowerCase();
   if (!(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`${got.name} ${got.value}: the runtime's logs can be ${LOG_FORMATS.join(', ')}`);
   }
-  return { env: { ...env, FNPOOL_LOG_FORMAT: format }, logFormat: format };
+  return { ...env, FNPOOL_LOG_FORMAT: format };
 }
 
 interface Setting {

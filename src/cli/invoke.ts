@@ -105,7 +105,7 @@ export async function invoke(argv: string[]): Promise<number> {
   const wait = values.wait !== undefined ? { source: '--wait', raw: values.wait } : waitVar ? { source: waitVar.name, raw: waitVar.value } : undefined;
   const waitSeconds = wait === undefined ? undefined : toNumber(wait.source, wait.raw, { min: 0, max: 86_400, unit: 'seconds' });
 
-  const { env } = values.dir !== undefined ? withLogFormat(values['log-format'], process.env) : { env: process.env };
+  const env = values.dir !== undefined ? withLogFormat(values['log-format'], process.env) : process.env;
   const settings = values.dir !== undefined ? resolveSettings(values.dir, values, env) : undefined;
   const inline = positionals[0];
   let source: EventSource | undefined = inline === '-' || values.event === '-' ? { stdin: true }

@@ -66,7 +66,7 @@ export async function start(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.join(' ')}`);
-  const { env } = withLogFormat(values['log-format'], process.env);
+  const env = withLogFormat(values['log-format'], process.env);
   const settings = resolveSettings(positionals[0], values, env);
   const portOf = (flag: string, value: string | undefined, variable: string, fallback: number): number => {
     if (value !== undefined) return toPort(`--${flag}`, value);

@@ -8,9 +8,9 @@
 //
 // An arriving task never waits for a thread to start while a loaded thread that turns has room:
 // threads still loading the handler come last, and a task placed on one (every loaded thread was
-// full or held) moves when a loaded thread has room (the executor's #stealFromBusy). The learned co-residency (thread-sizer.ts) is a
-// preference among loaded threads: when each has as many invocations as should share one, the
-// task still goes to the least loaded of them, and the balancer asks for more threads (crowded),
+// full or held) moves when a loaded thread has room (the executor's #moveWaiting). The learned
+// co-residency (thread-sizer.ts) is a preference among loaded threads: when each has as many
+// invocations as should share one, the task still goes to the least loaded of them, and the balancer asks for more threads (crowded),
 // which start beside the running ones and take the next tasks once loaded. A burst thus costs
 // no invocation a thread's start (14 threads starting at once took 0.4–0.7 s here, all of it
 // added to the invocations that waited for them). Only when threads are being lost with their

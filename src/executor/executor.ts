@@ -131,7 +131,7 @@ export class Executor {
     this.#workers = workers;
     this.#growth = new PoolGrowth(config, workers, log, () => this.#inFlight(), (threadId) => this.#health.forget(threadId));
     this.#health = new HealthMonitor(() => this.#pool.threads, workers.busy, this.#excluded, workers.ready, workers.heartbeats,
-      () => this.#stealFromBusy(), (blocked) => this.#moveOffBlocked(blocked), () => this.#growth.heldSlice(), () => this.#growth.resize());
+      () => this.#moveWaiting(), (blocked) => this.#moveOffBlocked(blocked), () => this.#growth.heldSlice(), () => this.#growth.resize());
   }
 
   /**
@@ -550,7 +550,7 @@ export class Executor {
    * handler and has room: a start can take a second on a loaded machine, and an arriving task
    * would not have been placed there while such a thread had room (balancer.ts).
    */
-  #stealFromBusy(): void {
+  #moveWaiting(): void {
     const cutoff = performance.now() - STEAL_AFTER_MS;
     const { busy, ready } = this.#workers;
     let roomOnAReadyThread: boolean | undefined;

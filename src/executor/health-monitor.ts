@@ -30,7 +30,7 @@ export class HealthMonitor {
    * @param threads the pool's live threads
    * @param busy filled with the saturated threads at each sample (the balancer reads it)
    * @param excluded threads that take no new work anyway (being retired or stopped)
-   * @param onBusy called after a sample that found busy or starting threads and a responsive one
+   * @param onWaiting called after a sample that found busy or starting threads and a responsive one
    * @param onBlocked called with the threads whose event loop has stopped turning, at each check that finds one
    * @param onHeldSlice called once per slice that holds a thread for BLOCKED_AFTER_MS or more
    * @param onSample called after each utilization sample
@@ -42,7 +42,7 @@ export class HealthMonitor {
     /** Threads that finished their init (a replacement that is still loading is not responsive yet). */
     private readonly ready: ReadonlySet<number>,
     private readonly heartbeats: Heartbeats,
-    private readonly onBusy: () => void,
+    private readonly onWaiting: () => void,
     private readonly onBlocked: (threadIds: ReadonlySet<number>) => void,
     private readonly onHeldSlice: (threadId: number) => void,
     private readonly onSample: () => void,
@@ -94,7 +94,7 @@ export class HealthMonitor {
         responsive = true;
       }
     }
-    if ((this.busy.size > 0 || starting) && responsive) this.onBusy();
+    if ((this.busy.size > 0 || starting) && responsive) this.onWaiting();
     this.onSample();
   }
 }
